@@ -1,0 +1,73 @@
+"""`ENNPCalculator`: the one torch ↔ numpy bridge, speaking ASE's calculator protocol."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from ase import Atoms
+from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
+from ase.stress import full_3x3_to_voigt_6_stress
+
+from ennp_lab import keys
+from ennp_lab.derivatives import compute_properties
+from ennp_lab.device import resolve_device
+from ennp_lab.graph.data import AtomGraph
+from ennp_lab.models.interface import PotentialModel
+
+__all__ = ["ENNPCalculator"]
+
+
+class ENNPCalculator(Calculator):
+    """ASE calculator for any ennp_lab model.
+
+    Provides ``energy``, ``free_energy`` (= energy), ``energies`` (per atom), ``forces``
+    and ``stress`` (Voigt order xx, yy, zz, yz, xz, xy, eV/Å³; periodic cells only), plus
+    :meth:`get_hessian`. All results are float64 numpy arrays in ASE units.
+
+    Args:
+        model: the potential; it is moved to ``device`` (the model owns its dtype).
+        device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"`` or ``"cuda[:k]"``.
+    """
+
+    implemented_properties = [keys.ENERGY, "free_energy", keys.ENERGIES, keys.FORCES, keys.STRESS]
+
+    def __init__(self, model: PotentialModel, device: str | torch.device = "auto", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.device = resolve_device(device)
+        self.model = model.to(self.device)
+        self.model.eval()
+
+    def _graph(self, atoms: Atoms) -> AtomGraph:
+        return AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.device)
+
+    def calculate(self, atoms: Atoms | None = None, properties=(keys.ENERGY,), system_changes=all_changes) -> None:
+        super().calculate(atoms, properties, system_changes)
+        atoms = self.atoms
+        wanted = {keys.ENERGY, keys.ENERGIES}
+        if keys.FORCES in properties:
+            wanted.add(keys.FORCES)
+        if keys.STRESS in properties:
+            if not atoms.pbc.all():
+                raise PropertyNotImplementedError("stress needs a cell periodic in all three directions")
+            wanted.add(keys.STRESS)
+        out = compute_properties(self.model, self._graph(atoms), wanted)
+        energy = float(out[keys.ENERGY][0])
+        self.results[keys.ENERGY] = energy
+        self.results["free_energy"] = energy
+        self.results[keys.ENERGIES] = _numpy(out[keys.ENERGIES])
+        if keys.FORCES in out:
+            self.results[keys.FORCES] = _numpy(out[keys.FORCES])
+        if keys.STRESS in out:
+            self.results[keys.STRESS] = full_3x3_to_voigt_6_stress(_numpy(out[keys.STRESS][0]))
+
+    def get_hessian(self, atoms: Atoms | None = None) -> np.ndarray:
+        """Hessian ∂²E/∂x∂x of ``atoms`` (or the last structure), (N, 3, N, 3) eV/Å²."""
+        atoms = self.atoms if atoms is None else atoms
+        if atoms is None:
+            raise ValueError("get_hessian needs an Atoms object (none given, none calculated before)")
+        out = compute_properties(self.model, self._graph(atoms), {keys.ENERGY, keys.HESSIAN})
+        return _numpy(out[keys.HESSIAN])
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().astype(np.float64)

@@ -1,0 +1,197 @@
+"""`AtomGraph`: one or many structures as a batched, periodic neighbor graph of tensors."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Sequence
+
+import numpy as np
+import torch
+from ase import Atoms
+
+from ennp_lab.graph.neighbors import neighbor_list
+
+__all__ = ["AtomGraph", "validate_atoms", "MIN_DISTANCE"]
+
+#: Two atoms closer than this (Å) are rejected as overlapping.
+MIN_DISTANCE = 0.1
+#: Above this estimated number of neighbors per atom the cutoff is rejected for the cell.
+MAX_NEIGHBORS_PER_ATOM = 5000
+
+
+def validate_atoms(atoms: Atoms, cutoff: float | None = None) -> None:
+    """Raise a clear ``ValueError`` for structures no potential can evaluate.
+
+    Checks: not an ``ase.Atoms``; empty; unknown chemical symbol (Z = 0); non-finite
+    positions or cell; a degenerate (zero-volume / zero-area / zero-length) cell along the
+    periodic directions; a cutoff that would give an absurd number of periodic images.
+    Overlapping atoms (closer than :data:`MIN_DISTANCE`) are detected when the graph is
+    built, from the neighbor list itself, so periodic images are included.
+    """
+    if not isinstance(atoms, Atoms):
+        raise ValueError(f"expected an ase.Atoms, got {type(atoms).__name__}")
+    if len(atoms) == 0:
+        raise ValueError("empty Atoms: a structure needs at least one atom")
+    numbers = atoms.numbers
+    if np.any(numbers <= 0) or np.any(numbers > 118):
+        bad = sorted(set(int(z) for z in numbers[(numbers <= 0) | (numbers > 118)]))
+        raise ValueError(f"unknown element (atomic number {bad}) in Atoms {atoms.get_chemical_formula()}")
+    positions = atoms.positions
+    if not np.all(np.isfinite(positions)):
+        bad = np.nonzero(~np.all(np.isfinite(positions), axis=1))[0]
+        raise ValueError(f"non-finite (NaN/inf) positions for atoms {bad[:10].tolist()}")
+    cell = np.asarray(atoms.cell[:], dtype=float)
+    if not np.all(np.isfinite(cell)):
+        raise ValueError("non-finite (NaN/inf) values in the cell")
+    pbc = np.asarray(atoms.pbc, dtype=bool)
+    if pbc.any():
+        periodic = cell[pbc]
+        lengths = np.linalg.norm(periodic, axis=1)
+        # Volume (3D), area (2D) or length (1D) spanned by the periodic vectors, relative
+        # to the product of their lengths: 0 for a degenerate cell.
+        gram = periodic @ periodic.T
+        measure = math.sqrt(max(np.linalg.det(gram), 0.0))
+        if np.any(lengths < 1e-8) or measure < 1e-10 * np.prod(np.maximum(lengths, 1e-300)) or measure < 1e-8:
+            kind = {3: "zero-volume", 2: "zero-area", 1: "zero-length"}[int(pbc.sum())]
+            raise ValueError(
+                f"{kind} cell along the periodic directions (pbc={pbc.tolist()}, "
+                f"cell={cell.round(6).tolist()}): the lattice vectors must be linearly independent"
+            )
+        if cutoff is not None and pbc.all():
+            volume = abs(np.linalg.det(cell))
+            per_atom = len(atoms) / volume * 4.0 / 3.0 * math.pi * cutoff**3
+            if per_atom > MAX_NEIGHBORS_PER_ATOM:
+                raise ValueError(
+                    f"cutoff {cutoff} Å is too large for this cell (volume {volume:.3g} Å³, "
+                    f"{len(atoms)} atoms): about {per_atom:.0f} neighbors per atom"
+                )
+
+
+@dataclass(frozen=True)
+class AtomGraph:
+    """A batch of B structures with N atoms in total and E directed edges.
+
+    Attributes:
+        positions: (N, 3) Cartesian positions (Å).
+        numbers: (N,) atomic numbers (int64).
+        cell: (B, 3, 3) lattice vectors as rows (Å); zero rows where not periodic.
+        pbc: (B, 3) periodicity per structure and direction (bool).
+        edge_index: (2, E) int64; row 0 the center i, row 1 the neighbor j.
+        shifts: (E, 3) int64 integer cell shifts S, r_ij = x_j − x_i + S · cell.
+        batch: (N,) int64 structure index of each atom.
+        cutoff: the neighbor cutoff (Å) the edges were built with.
+    """
+
+    positions: torch.Tensor
+    numbers: torch.Tensor
+    cell: torch.Tensor
+    pbc: torch.Tensor
+    edge_index: torch.Tensor
+    shifts: torch.Tensor
+    batch: torch.Tensor
+    cutoff: float
+
+    @property
+    def num_graphs(self) -> int:
+        """Number of structures B."""
+        return int(self.cell.shape[0])
+
+    @property
+    def num_atoms(self) -> int:
+        """Total number of atoms N."""
+        return int(self.positions.shape[0])
+
+    @property
+    def num_edges(self) -> int:
+        """Number of directed edges E."""
+        return int(self.edge_index.shape[1])
+
+    @property
+    def atoms_per_graph(self) -> torch.Tensor:
+        """(B,) number of atoms in each structure."""
+        return torch.bincount(self.batch, minlength=self.num_graphs)
+
+    def edge_vectors(self, positions: torch.Tensor | None = None, cell: torch.Tensor | None = None) -> torch.Tensor:
+        """(E, 3) edge vectors r_ij = x_j − x_i + S·cell (Å), differentiable in both inputs.
+
+        ``positions``/``cell`` default to the graph's own; pass strained or
+        ``requires_grad`` copies to differentiate (forces, stress).
+        """
+        pos = self.positions if positions is None else positions
+        cel = self.cell if cell is None else cell
+        i, j = self.edge_index
+        edge_cell = cel[self.batch[i]]  # (E, 3, 3)
+        offsets = torch.einsum("ek,ekl->el", self.shifts.to(pos.dtype), edge_cell)
+        return pos[j] - pos[i] + offsets
+
+    def volumes(self) -> torch.Tensor:
+        """(B,) |det cell| (Å³); zero for structures that are not periodic in 3D."""
+        return torch.linalg.det(self.cell).abs()
+
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> "AtomGraph":
+        """A copy on ``device`` with floating tensors cast to ``dtype``."""
+        changes = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, torch.Tensor):
+                if value.is_floating_point() and dtype is not None:
+                    value = value.to(dtype=dtype)
+                if device is not None:
+                    value = value.to(device=device)
+                changes[f.name] = value
+        return replace(self, **changes)
+
+    @classmethod
+    def from_atoms(
+        cls,
+        atoms: Atoms | Sequence[Atoms],
+        cutoff: float,
+        dtype: torch.dtype = torch.float64,
+        device: torch.device | str = "cpu",
+    ) -> "AtomGraph":
+        """Build the graph of one structure or a batch of them (one neighbor list each).
+
+        Raises:
+            ValueError: for bad input (see :func:`validate_atoms`) or two atoms closer
+                than :data:`MIN_DISTANCE` Å (periodic images included).
+        """
+        frames = [atoms] if isinstance(atoms, Atoms) else list(atoms)
+        if len(frames) == 0:
+            raise ValueError("no structures given: pass an ase.Atoms or a non-empty list of them")
+        if not cutoff > MIN_DISTANCE:
+            raise ValueError(f"cutoff must be larger than {MIN_DISTANCE} Å, got {cutoff}")
+        pos, num, cells, pbcs, edges, shifts, batch = [], [], [], [], [], [], []
+        offset = 0
+        for b, frame in enumerate(frames):
+            validate_atoms(frame, cutoff)
+            pbc = np.asarray(frame.pbc, dtype=bool)
+            cell = np.where(pbc[:, None], np.asarray(frame.cell[:], dtype=float), 0.0)
+            i, j, s, d = neighbor_list(frame.positions, cell, pbc, cutoff)
+            if len(d) and d.min() < MIN_DISTANCE:
+                k = int(np.argmin(d))
+                where = f" of structure {b}" if len(frames) > 1 else ""
+                raise ValueError(
+                    f"atoms {int(i[k])} and {int(j[k])}{where} are {d[k]:.4f} Å apart "
+                    f"(closer than {MIN_DISTANCE} Å): overlapping atoms"
+                )
+            pos.append(np.asarray(frame.positions, dtype=float))
+            num.append(frame.numbers.astype(np.int64))
+            cells.append(cell)
+            pbcs.append(pbc)
+            edges.append(np.stack([i, j]) + offset)
+            shifts.append(s)
+            batch.append(np.full(len(frame), b, dtype=np.int64))
+            offset += len(frame)
+        as_f = dict(dtype=dtype, device=device)
+        as_i = dict(dtype=torch.int64, device=device)
+        return cls(
+            positions=torch.as_tensor(np.concatenate(pos), **as_f),
+            numbers=torch.as_tensor(np.concatenate(num), **as_i),
+            cell=torch.as_tensor(np.stack(cells), **as_f),
+            pbc=torch.as_tensor(np.stack(pbcs), device=device),
+            edge_index=torch.as_tensor(np.concatenate(edges, axis=1), **as_i),
+            shifts=torch.as_tensor(np.concatenate(shifts), **as_i),
+            batch=torch.as_tensor(np.concatenate(batch), **as_i),
+            cutoff=float(cutoff),
+        )

@@ -1,0 +1,68 @@
+"""Saving and loading models: config + species + weights + version, no code execution."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from ennp_lab._version import __version__
+from ennp_lab.files import atomic_torch_save
+from ennp_lab.models.ennp import ENNP, ENNPConfig
+
+__all__ = ["save_model", "load_model", "MODEL_FORMAT"]
+
+#: Tag stored in every model file; anything without it is not an ennp_lab model.
+MODEL_FORMAT = "ennp_lab.model"
+FORMAT_VERSION = 1
+
+
+def save_model(model: ENNP, path: str | os.PathLike) -> Path:
+    """Write ``model`` to ``path`` atomically (temporary file + rename).
+
+    The file holds only tensors and plain Python values (format tag, format version,
+    ennp_lab version, config incl. species, CPU state dict), so :func:`load_model` can read
+    it with ``torch.load(weights_only=True)``.
+    """
+    if not isinstance(model, ENNP):
+        raise ValueError(f"save_model takes an ENNP, got {type(model).__name__}")
+    payload = {
+        "format": MODEL_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "ennp_lab_version": __version__,
+        "config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+    return atomic_torch_save(payload, path)
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> ENNP:
+    """Load a model written by :func:`save_model` (``weights_only=True``: no code runs).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a truncated/corrupt file, a file that is not an ennp_lab model, a
+            newer format, or weights that do not match the stored config.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle/zip errors of many kinds
+        raise ValueError(f"{path} is not a readable ennp_lab model file (truncated or corrupt?): {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{path} is not an ennp_lab model file (no '{MODEL_FORMAT}' format tag)")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has model format version {version}; this ennp_lab ({__version__}) reads up to {FORMAT_VERSION}"
+        )
+    try:
+        config = ENNPConfig.from_dict(dict(payload["config"]))
+        model = ENNP.from_config(config)
+        model.load_state_dict(payload["state_dict"], strict=True)
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise ValueError(f"{path}: the stored weights do not match the stored config: {exc}") from exc
+    return model.to(device)

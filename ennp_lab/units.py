@@ -1,0 +1,21 @@
+"""Unit constants. ennp_lab works in ASE units (eV, Å, amu, ``ase.units.fs``).
+
+Conversions to display units (GPa, THz, cm⁻¹, meV) happen only at the display edge
+(``viz``/``widgets``/reports); a variable holding such a value says so in its name
+(``c_gpa``, ``freq_thz``).
+"""
+
+from __future__ import annotations
+
+from ase import units as _u
+
+#: 1 eV/Å³ expressed in GPa (multiply a stress in eV/Å³ by this to get GPa).
+EV_PER_A3_TO_GPA: float = 1.0 / _u.GPa
+#: 1 eV expressed in meV.
+EV_TO_MEV: float = 1000.0
+#: Coulomb constant e²/(4πε0) in eV·Å.
+COULOMB_EV_A: float = 1.0 / (4.0 * 3.141592653589793 * _u._eps0) * _u._e / 1e-10
+#: ASE's femtosecond (time unit conversion: ``dt_ase = dt_fs * FS``).
+FS: float = _u.fs
+
+__all__ = ["EV_PER_A3_TO_GPA", "EV_TO_MEV", "COULOMB_EV_A", "FS"]
