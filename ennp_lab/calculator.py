@@ -21,7 +21,7 @@ class ENNPCalculator(Calculator):
     """ASE calculator for any ennp_lab model.
 
     Provides ``energy``, ``free_energy`` (= energy), ``energies`` (per atom), ``forces``
-    and ``stress`` (Voigt order xx, yy, zz, yz, xz, xy, eV/Å³; periodic cells only), plus
+    (always computed together with the energy) and ``stress`` (Voigt order xx, yy, zz, yz, xz, xy, eV/Å³; periodic cells only), plus
     :meth:`get_hessian`. All results are float64 numpy arrays in ASE units.
 
     Args:
@@ -43,12 +43,12 @@ class ENNPCalculator(Calculator):
     def calculate(self, atoms: Atoms | None = None, properties=(keys.ENERGY,), system_changes=all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
-        wanted = {keys.ENERGY, keys.ENERGIES}
-        if keys.FORCES in properties:
-            wanted.add(keys.FORCES)
-        if keys.STRESS in properties:
-            if not atoms.pbc.all():
-                raise PropertyNotImplementedError("stress needs a cell periodic in all three directions")
+        if keys.STRESS in properties and not atoms.pbc.all():
+            raise PropertyNotImplementedError("stress needs a cell periodic in all three directions")
+        # One backward pass gives forces (and stress) at little extra cost over the energy,
+        # so they are always computed together: ASE asks for them one at a time.
+        wanted = {keys.ENERGY, keys.ENERGIES, keys.FORCES}
+        if atoms.pbc.all():
             wanted.add(keys.STRESS)
         out = compute_properties(self.model, self._graph(atoms), wanted)
         energy = float(out[keys.ENERGY][0])

@@ -1,0 +1,36 @@
+# ennp_lab: `make demo` runs the main job, `make test` runs the whole test suite.
+# Both create .venv if missing and install everything they need into it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The CPU build of torch must come first: a later, unpinned resolution would pull CUDA.
+TORCH  := "torch>=2.2,<2.14"
+
+.PHONY: demo test lab install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ennp-lab demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/inference.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache
