@@ -94,7 +94,8 @@ def compute_properties(
             result[keys.HESSIAN] = _hessian(grads[0], positions, create_graph)
     if not create_graph:
         result = {k: v.detach() for k, v in result.items()}
-    return {k: v for k, v in result.items() if k in props or k not in keys.DERIVED_PROPERTIES}
+    always = {keys.ENERGY, keys.ENERGIES}
+    return {k: v for k, v in result.items() if k in props or k in always or k not in keys.DERIVED_PROPERTIES}
 
 
 def _hessian(gradient: torch.Tensor, positions: torch.Tensor, create_graph: bool) -> torch.Tensor:

@@ -108,7 +108,8 @@ def test_create_graph_allows_force_training(cu_model, triclinic_cu):
 def test_only_requested_properties_and_clear_errors(cu_model, ethanol, molecule_model, triclinic_cu):
     graph = AtomGraph.from_atoms(triclinic_cu, cu_model.cutoff)
     out = compute_properties(cu_model, graph, {"energy"})
-    assert set(out) == {"energy"}
+    assert set(out) == {"energy", "energies"}
+    assert set(compute_properties(cu_model, graph, {"forces"})) == {"energy", "energies", "forces"}
     with pytest.raises(ValueError, match="unknown properties"):
         compute_properties(cu_model, graph, {"energy", "virial"})
     mol = AtomGraph.from_atoms(ethanol, molecule_model.cutoff)

@@ -101,7 +101,7 @@ def _shift_ranges(cell: np.ndarray, pbc: np.ndarray, radius: float, spread: np.n
     """
     ranges = []
     if pbc.any():
-        inv = np.linalg.pinv(cell) if not pbc.all() else np.linalg.inv(cell)
+        inv = np.linalg.inv(cell)  # cell is full rank: see _periodic_basis
         blen = np.linalg.norm(inv, axis=0)
     for k in range(3):
         if not pbc[k]:
