@@ -159,39 +159,65 @@ class AtomGraph:
         frames = [atoms] if isinstance(atoms, Atoms) else list(atoms)
         if len(frames) == 0:
             raise ValueError("no structures given: pass an ase.Atoms or a non-empty list of them")
+        graphs = []
+        for b, frame in enumerate(frames):
+            try:
+                graphs.append(cls._from_single(frame, cutoff, dtype, device))
+            except ValueError as exc:
+                if len(frames) == 1:
+                    raise
+                raise ValueError(f"structure {b}: {exc}") from exc
+        return graphs[0] if len(graphs) == 1 else cls.collate(graphs)
+
+    @classmethod
+    def _from_single(cls, atoms: Atoms, cutoff: float, dtype: torch.dtype, device: torch.device | str) -> "AtomGraph":
         if not cutoff > MIN_DISTANCE:
             raise ValueError(f"cutoff must be larger than {MIN_DISTANCE} Å, got {cutoff}")
-        pos, num, cells, pbcs, edges, shifts, batch = [], [], [], [], [], [], []
-        offset = 0
-        for b, frame in enumerate(frames):
-            validate_atoms(frame, cutoff)
-            pbc = np.asarray(frame.pbc, dtype=bool)
-            cell = np.where(pbc[:, None], np.asarray(frame.cell[:], dtype=float), 0.0)
-            i, j, s, d = neighbor_list(frame.positions, cell, pbc, cutoff)
-            if len(d) and d.min() < MIN_DISTANCE:
-                k = int(np.argmin(d))
-                where = f" of structure {b}" if len(frames) > 1 else ""
-                raise ValueError(
-                    f"atoms {int(i[k])} and {int(j[k])}{where} are {d[k]:.4f} Å apart "
-                    f"(closer than {MIN_DISTANCE} Å): overlapping atoms"
-                )
-            pos.append(np.asarray(frame.positions, dtype=float))
-            num.append(frame.numbers.astype(np.int64))
-            cells.append(cell)
-            pbcs.append(pbc)
-            edges.append(np.stack([i, j]) + offset)
-            shifts.append(s)
-            batch.append(np.full(len(frame), b, dtype=np.int64))
-            offset += len(frame)
+        validate_atoms(atoms, cutoff)
+        pbc = np.asarray(atoms.pbc, dtype=bool)
+        cell = np.where(pbc[:, None], np.asarray(atoms.cell[:], dtype=float), 0.0)
+        i, j, s, d = neighbor_list(atoms.positions, cell, pbc, cutoff)
+        if len(d) and d.min() < MIN_DISTANCE:
+            k = int(np.argmin(d))
+            raise ValueError(
+                f"atoms {int(i[k])} and {int(j[k])} are {d[k]:.4f} Å apart "
+                f"(closer than {MIN_DISTANCE} Å): overlapping atoms"
+            )
         as_f = dict(dtype=dtype, device=device)
         as_i = dict(dtype=torch.int64, device=device)
         return cls(
-            positions=torch.as_tensor(np.concatenate(pos), **as_f),
-            numbers=torch.as_tensor(np.concatenate(num), **as_i),
-            cell=torch.as_tensor(np.stack(cells), **as_f),
-            pbc=torch.as_tensor(np.stack(pbcs), device=device),
-            edge_index=torch.as_tensor(np.concatenate(edges, axis=1), **as_i),
-            shifts=torch.as_tensor(np.concatenate(shifts), **as_i),
-            batch=torch.as_tensor(np.concatenate(batch), **as_i),
+            positions=torch.as_tensor(np.asarray(atoms.positions, dtype=float), **as_f),
+            numbers=torch.as_tensor(atoms.numbers.astype(np.int64), **as_i),
+            cell=torch.as_tensor(cell[None], **as_f),
+            pbc=torch.as_tensor(pbc[None], device=device),
+            edge_index=torch.as_tensor(np.stack([i, j]), **as_i),
+            shifts=torch.as_tensor(s, **as_i),
+            batch=torch.zeros(len(atoms), **as_i),
             cutoff=float(cutoff),
+        )
+
+    @classmethod
+    def collate(cls, graphs: Sequence["AtomGraph"]) -> "AtomGraph":
+        """Concatenate graphs into one batch (edge and structure indices offset; no new neighbor lists).
+
+        Raises:
+            ValueError: for an empty list or graphs built with different cutoffs.
+        """
+        graphs = list(graphs)
+        if not graphs:
+            raise ValueError("no graphs to collate")
+        cutoffs = {g.cutoff for g in graphs}
+        if len(cutoffs) > 1:
+            raise ValueError(f"cannot collate graphs built with different cutoffs {sorted(cutoffs)}")
+        atom_offsets = np.cumsum([0] + [g.num_atoms for g in graphs[:-1]]).tolist()
+        graph_offsets = np.cumsum([0] + [g.num_graphs for g in graphs[:-1]]).tolist()
+        return cls(
+            positions=torch.cat([g.positions for g in graphs]),
+            numbers=torch.cat([g.numbers for g in graphs]),
+            cell=torch.cat([g.cell for g in graphs]),
+            pbc=torch.cat([g.pbc for g in graphs]),
+            edge_index=torch.cat([g.edge_index + off for g, off in zip(graphs, atom_offsets)], dim=1),
+            shifts=torch.cat([g.shifts for g in graphs]),
+            batch=torch.cat([g.batch + off for g, off in zip(graphs, graph_offsets)]),
+            cutoff=graphs[0].cutoff,
         )

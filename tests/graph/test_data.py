@@ -75,9 +75,19 @@ def _nan(value):
 def test_bad_batch_names_the_structure():
     good = _cu(1)
     bad = Atoms("Cu2", positions=[[0, 0, 0], [0.01, 0, 0]])
-    with pytest.raises(ValueError, match="of structure 1"):
+    with pytest.raises(ValueError, match="structure 1: atoms 0 and 1"):
         AtomGraph.from_atoms([good, bad], 3.0)
     with pytest.raises(ValueError, match="no structures"):
         AtomGraph.from_atoms([], 3.0)
     with pytest.raises(ValueError, match="cutoff"):
         AtomGraph.from_atoms(good, 0.0)
+
+
+def test_collate_equals_batched_construction(triclinic_cu):
+    water = molecule("H2O")
+    together = AtomGraph.from_atoms([triclinic_cu, water, triclinic_cu], 3.0)
+    parts = AtomGraph.collate([AtomGraph.from_atoms(a, 3.0) for a in (triclinic_cu, water, triclinic_cu)])
+    for name in ("positions", "numbers", "cell", "pbc", "edge_index", "shifts", "batch"):
+        assert torch.equal(getattr(together, name), getattr(parts, name)), name
+    with pytest.raises(ValueError, match="different cutoffs"):
+        AtomGraph.collate([AtomGraph.from_atoms(water, 3.0), AtomGraph.from_atoms(water, 4.0)])
