@@ -1,56 +1,206 @@
-"""Command-line entry point: ``ennp-lab``."""
+"""Command-line entry point: ``ennp-lab demo | train | evaluate | data``.
+
+Every subcommand answers bad input (missing or corrupt files, bad options) with one
+line on stderr and exit status 2, not a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 from typing import Sequence
 
 from ennp_lab._version import __version__
 
 
-def _demo(args: argparse.Namespace) -> int:
-    """Energy, forces and stress of a rattled Cu cell with a small seeded ENNP."""
-    import numpy as np
-    from ase.build import bulk
+def _load_any_model(spec: str, device: str):
+    """A model from a file path or a pretrained name."""
+    from ennp_lab.models.io import load_model
+    from ennp_lab.pretrained import PRETRAINED, load_pretrained
 
-    from ennp_lab.calculator import ENNPCalculator
-    from ennp_lab.models.ennp import build_ennp
+    if spec in PRETRAINED:
+        return load_pretrained(spec, device=device)
+    path = Path(spec)
+    if not path.exists():
+        raise FileNotFoundError(f"no model file {spec!r} (and no pretrained model of that name: {', '.join(PRETRAINED)})")
+    return load_model(path, device=device)
 
-    model = build_ennp(["Cu"], r_max=args.r_max, l_max=args.l_max, channels=args.channels, layers=args.layers, seed=args.seed)
-    calc = ENNPCalculator(model, device=args.device)
-    atoms = bulk("Cu", "fcc", a=3.59, cubic=True).repeat(args.repeat)
-    atoms.rattle(0.05, seed=args.seed)
-    atoms.calc = calc
-    n_params = sum(p.numel() for p in model.parameters())
-    print(f"ennp_lab {__version__}: untrained ENNP (seed {args.seed}, {n_params} parameters, "
-          f"irreps {model.irreps_out}) on {calc.device}")
-    print(f"structure: {atoms.get_chemical_formula()} FCC, rattled 0.05 Å, volume {atoms.get_volume():.2f} Å³")
-    print(f"energy: {atoms.get_potential_energy():.6f} eV")
-    forces = atoms.get_forces()
-    print(f"forces (eV/Å), first 3 of {len(atoms)} atoms:")
-    print(np.array2string(forces[:3], precision=5, suppress_small=True))
-    print(f"max |F|: {np.linalg.norm(forces, axis=1).max():.5f} eV/Å; sum F: {np.abs(forces.sum(0)).max():.1e}")
-    print("stress (eV/Å³, xx yy zz yz xz xy):", np.array2string(atoms.get_stress(), precision=6))
+
+def _print_evaluation(label: str, ev) -> None:
+    s = ev.summary()
+    print(
+        f"{label}: {s['frames']} frames, {s['atoms']} atoms | energy MAE {s['energy_mae_mev_per_atom']:.2f} meV/atom | "
+        f"force MAE {s['force_mae_mev_per_a']:.1f} meV/Å (RMSE {s['force_rmse_mev_per_a']:.1f}) | "
+        f"stress MAE {s['stress_mae_mev_per_a3']:.3f} meV/Å³"
+    )
+    for element, row in ev.per_element().items():
+        print(f"  {element}: force MAE {row['force_mae_mev_per_a']:.1f} meV/Å over {row['atoms']} atoms")
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ennp_lab.data.io import read_frames
+    from ennp_lab.learning.metrics import evaluate
+
+    model = _load_any_model(args.model, args.device)
+    frames = read_frames(args.data)
+    _print_evaluation(f"{args.model} on {args.data}", evaluate(model, frames, batch_size=args.batch_size))
     return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ennp_lab.learning.recipe import load_recipe, run_recipe
+
+    recipe = load_recipe(args.config)
+    out = Path(args.out or Path("runs") / recipe.name)
+    overrides = {"progress": not args.no_progress}
+    if args.epochs is not None:
+        overrides["max_epochs"] = args.epochs
+    if args.resume and not (out / "checkpoint.pt").is_file():
+        raise FileNotFoundError(f"--resume: no checkpoint at {out / 'checkpoint.pt'}")
+    start = time.perf_counter()
+    _, result = run_recipe(recipe, out, resume=args.resume, **overrides)
+    h = result.history
+    print(
+        f"trained {recipe.name} for {len(h)} epochs ({result.stop_reason}) in {time.perf_counter() - start:.0f} s; "
+        f"best epoch {result.best_epoch}: val force MAE {1e3 * min(h.val_force_mae):.1f} meV/Å"
+    )
+    print(f"model: {out / 'model.pt'}  history: {out / 'history.json'}")
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from ennp_lab.data.generators import generate_emt_dataset, generate_emt_test_set
+    from ennp_lab.data.io import write_frames
+
+    if args.kind == "train":
+        frames = generate_emt_dataset(element=args.element, seed=args.seed)
+    else:
+        frames = generate_emt_test_set(element=args.element, seed=args.seed)
+    path = write_frames(args.out, frames)
+    print(f"wrote {len(frames)} EMT-labelled {args.element} frames to {path}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Generate EMT Cu data, train a small ENNP, compare with cu-emt, write an HTML report."""
+    import torch
+
+    from ennp_lab.data.generators import generate_emt_dataset, generate_emt_test_set
+    from ennp_lab.data.io import split_frames
+    from ennp_lab.learning.dataset import average_num_neighbors
+    from ennp_lab.learning.metrics import evaluate
+    from ennp_lab.learning.train import TrainConfig, train
+    from ennp_lab.models.ennp import build_ennp
+    from ennp_lab.models.io import save_model
+    from ennp_lab.pretrained import load_pretrained
+
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    print(f"ennp_lab {__version__} demo: torch {torch.__version__}, {torch.get_num_threads()} threads")
+    if args.quick:
+        frames = generate_emt_dataset("Cu", md_per_temperature=4, n_strained=4, n_rattled=2, n_vacancy=2, n_slab=3, seed=args.seed)
+        test = generate_emt_test_set("Cu", n_per_kind=2)
+    else:
+        frames = generate_emt_dataset("Cu", seed=args.seed)
+        test = generate_emt_test_set("Cu")
+    train_frames, val_frames = split_frames(frames, (0.9, 0.1), seed=args.seed)
+    print(f"[{time.perf_counter() - t0:5.0f} s] EMT data: {len(train_frames)} train, {len(val_frames)} val, {len(test)} held-out test frames")
+    r_max = 5.0
+    model = build_ennp(
+        ["Cu"], r_max=r_max, l_max=1, channels=8, layers=2, seed=args.seed, dtype="float32",
+        avg_num_neighbors=average_num_neighbors(train_frames, r_max),
+    )
+    config = TrainConfig(
+        max_epochs=args.epochs, batch_size=4, lr=5e-3, scheduler="plateau", plateau_patience=3,
+        energy_weight=10.0, stress_weight=100.0, max_time_s=args.time_budget, seed=args.seed,
+        checkpoint_path=str(out / "checkpoint.pt"), progress=not args.no_progress,
+    )
+    result = train(model, train_frames, val_frames, config)
+    h = result.history
+    print(f"[{time.perf_counter() - t0:5.0f} s] trained {len(h)} epochs in {h.wall_time[-1]:.0f} s ({result.stop_reason})")
+    save_model(model, out / "model.pt")
+    evaluations = {"demo model": evaluate(model, test)}
+    evaluations["shipped cu-emt"] = evaluate(load_pretrained("cu-emt"), test)
+    for label, ev in evaluations.items():
+        _print_evaluation(f"{label} on held-out EMT test set", ev)
+    report = _write_demo_report(out / "report.html", evaluations, h, time.perf_counter() - t0)
+    print(f"[{time.perf_counter() - t0:5.0f} s] report: {report.resolve()}")
+    return 0
+
+
+def _write_demo_report(path: Path, evaluations: dict, history, elapsed: float) -> Path:
+    from ennp_lab.viz.report import html_table, write_html_report
+    from ennp_lab.viz.training import learning_curve_figure, parity_figure
+
+    rows = []
+    for label, ev in evaluations.items():
+        s = ev.summary()
+        rows.append([label, s["frames"], round(s["energy_mae_mev_per_atom"], 2), round(s["force_mae_mev_per_a"], 1),
+                     round(s["force_rmse_mev_per_a"], 1), round(s["stress_mae_mev_per_a3"], 3)])
+    types = list(next(iter(evaluations.values())).by_config_type())
+    type_rows = [[t] + [round(ev.by_config_type()[t]["force_mae_mev_per_a"], 1) for ev in evaluations.values()] for t in types]
+    blocks = [
+        f"<p>ennp_lab {__version__}: a small ENNP trained on EMT copper in this run, and the shipped "
+        f"<code>cu-emt</code> model, evaluated on a held-out EMT test set (MD at 300/900/1500 K, strained cells, "
+        f"vacancies, a (111) slab). Total run time {elapsed:.0f} s.</p>",
+        "<h2>Errors on the held-out test set</h2>",
+        html_table(["model", "frames", "energy MAE (meV/atom)", "force MAE (meV/Å)", "force RMSE (meV/Å)", "stress MAE (meV/Å³)"], rows),
+        "<h3>Force MAE (meV/Å) by kind of structure</h3>",
+        html_table(["structures", *evaluations], type_rows),
+        parity_figure(evaluations, "energy"),
+        parity_figure(evaluations, "forces"),
+        "<h2>Training of the demo model</h2>",
+        learning_curve_figure(history),
+    ]
+    return write_html_report(path, "ennp_lab demo: an ENNP for copper trained on EMT", blocks)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ennp-lab",
-        description="ennp_lab: equivariant neural network interatomic potentials in a lab.",
+        description="ennp_lab: train, evaluate and explore equivariant neural network interatomic potentials.",
     )
     parser.add_argument("--version", action="version", version=f"ennp_lab {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="the main job: evaluate an ENNP on a copper cell")
-    demo.add_argument("--seed", type=int, default=0, help="initialisation and rattle seed (default 0)")
-    demo.add_argument("--repeat", type=int, default=2, help="conventional cells per direction (default 2: 32 atoms)")
-    demo.add_argument("--r-max", type=float, default=5.0, help="cutoff radius in Å (default 5.0)")
-    demo.add_argument("--l-max", type=int, default=2, help="largest spherical-harmonic degree (default 2)")
-    demo.add_argument("--channels", type=int, default=16, help="channels per irrep (default 16)")
-    demo.add_argument("--layers", type=int, default=2, help="interaction blocks (default 2)")
-    demo.add_argument("--device", default="auto", help="'auto' (CUDA when present), 'cpu' or 'cuda'")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="the main job: EMT Cu data → train a small ENNP → HTML report",
+                          description=_demo.__doc__)
+    demo.add_argument("--out", default="reports/demo", help="output folder for report.html and model.pt (default: reports/demo)")
+    demo.add_argument("--time-budget", type=float, default=180.0, help="training wall-time limit in seconds (default: 180)")
+    demo.add_argument("--epochs", type=int, default=200, help="maximum number of epochs (default: 200)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of data, split, weights and shuffling (default: 0)")
+    demo.add_argument("--quick", action="store_true", help="a tiny data set, for a smoke test in seconds")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
+
+    tr = sub.add_parser("train", help="train a model from a recipe (JSON)", description=(
+        "Train the model a recipe describes (see configs/cu-emt.json) and write model.pt, "
+        "checkpoint.pt and history.json to the output folder."))
+    tr.add_argument("config", help="recipe file (JSON): data, model and training sections")
+    tr.add_argument("--out", help="output folder (default: runs/<recipe name>)")
+    tr.add_argument("--epochs", type=int, help="override the recipe's max_epochs")
+    tr.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt after an interrupted run")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tr.set_defaults(func=_train)
+
+    ev = sub.add_parser("evaluate", help="errors of a model on labelled extxyz data", description=(
+        "Energy MAE (meV/atom), force MAE/RMSE (meV/Å), stress MAE (meV/Å³) and a per-element breakdown."))
+    ev.add_argument("model", help="a model file written by ennp_lab, or a pretrained name (cu-emt)")
+    ev.add_argument("data", help="extxyz file with energy and forces (stress optional)")
+    ev.add_argument("--batch-size", type=int, default=16, help="structures per evaluation batch (default: 16)")
+    ev.add_argument("--device", default="auto", help="'auto' (CUDA when present), 'cpu' or 'cuda'")
+    ev.set_defaults(func=_evaluate)
+
+    da = sub.add_parser("data", help="write an EMT-labelled data set to extxyz", description=(
+        "EMT reference data for an FCC metal: 'train' (MD 300-1500 K, strains, rattles, vacancies, slabs) "
+        "or 'test' (the held-out set: MD at 300/900/1500 K, strains, vacancies, a (111) slab)."))
+    da.add_argument("out", help="output extxyz file")
+    da.add_argument("--element", default="Cu", help="Al, Cu, Ag, Au, Ni, Pd or Pt (default: Cu)")
+    da.add_argument("--kind", choices=["train", "test"], default="train", help="which set (default: train)")
+    da.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    da.set_defaults(func=_data)
     return parser
 
 
@@ -59,9 +209,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, ImportError, IsADirectoryError, PermissionError) as exc:
         print(f"ennp-lab: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("ennp-lab: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from ase.calculators.calculator import Calculator
 from ase.calculators.emt import EMT
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+from ase.md.velocitydistribution import thermalize_momenta
 from scipy.optimize import minimize_scalar
 
 __all__ = [
@@ -96,7 +96,7 @@ def md_frames(
     rng = np.random.default_rng(seed)
     atoms = atoms.copy()
     atoms.calc = calc
-    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
+    thermalize_momenta(atoms, temperature_K, rng=rng)
     dyn = Langevin(
         atoms, timestep_fs * units.fs, temperature_K=temperature_K, friction=0.02 / units.fs, fixcm=False, rng=rng
     )
@@ -165,6 +165,7 @@ def slab_frames(
     if tuple(miller) not in _SLABS:
         raise ValueError(f"slab orientations available: {sorted(_SLABS)}; got {miller}")
     slab = _SLABS[tuple(miller)](element, size=(*size, layers), a=a, vacuum=vacuum, periodic=True)
+    slab.info.pop("adsorbate_info", None)  # a dict that extxyz cannot store
     frames = rattled_frames(slab, n_frames, sigma=rattle, seed=seed)
     for f in frames:
         f.info["miller"] = "".join(map(str, miller))

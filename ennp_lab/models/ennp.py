@@ -152,6 +152,14 @@ class ENNP(torch.nn.Module):
             model = cls(config)
         return model.to(resolve_dtype(config.dtype))
 
+    def with_dtype(self, dtype: torch.dtype | str) -> "ENNP":
+        """This model cast to ``dtype`` (in place), its config updated to match."""
+        from dataclasses import replace
+
+        dtype = resolve_dtype(dtype)
+        self.config = replace(self.config, dtype=dtype_name(dtype))
+        return self.to(dtype)
+
     @property
     def cutoff(self) -> float:
         """Neighbor cutoff (Å) the graph must be built with."""

@@ -1,0 +1,19 @@
+"""Learning: datasets, training, evaluation (uncertainty and active learning to come)."""
+
+from ennp_lab.learning.dataset import average_num_neighbors, build_samples, collate, fit_energy_shift, force_rms
+from ennp_lab.learning.metrics import Evaluation, evaluate
+from ennp_lab.learning.train import History, TrainConfig, TrainResult, train
+
+__all__ = [
+    "average_num_neighbors",
+    "build_samples",
+    "collate",
+    "fit_energy_shift",
+    "force_rms",
+    "Evaluation",
+    "evaluate",
+    "History",
+    "TrainConfig",
+    "TrainResult",
+    "train",
+]

@@ -1,0 +1,151 @@
+"""Accuracy of a model on labelled frames: MAE/RMSE of energy, forces, stress, per element."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import torch
+from ase import Atoms
+
+from ennp_lab import keys
+from ennp_lab.derivatives import compute_properties
+from ennp_lab.learning.dataset import Sample, build_samples, collate
+from ennp_lab.nn.embedding import symbol_of
+
+__all__ = ["Evaluation", "evaluate", "evaluate_samples"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Predictions and errors on a set of frames (ASE units inside; meV only in names that say so).
+
+    Attributes:
+        energy_per_atom_true, energy_per_atom_pred: (B,) eV/atom.
+        forces_true, forces_pred: (N, 3) eV/Å.
+        numbers: (N,) atomic numbers.
+        stress_true, stress_pred: (M, 6) eV/Å³ for the M frames with a stress label.
+        atoms_per_frame: (B,) number of atoms of each frame.
+        config_types: (B,) the frames' ``info["config_type"]`` (or "").
+    """
+
+    energy_per_atom_true: np.ndarray
+    energy_per_atom_pred: np.ndarray
+    forces_true: np.ndarray
+    forces_pred: np.ndarray
+    numbers: np.ndarray
+    stress_true: np.ndarray
+    stress_pred: np.ndarray
+    atoms_per_frame: np.ndarray
+    config_types: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def energy_mae_mev_per_atom(self) -> float:
+        return 1e3 * float(np.mean(np.abs(self.energy_per_atom_pred - self.energy_per_atom_true)))
+
+    @property
+    def force_mae_mev_per_a(self) -> float:
+        return 1e3 * float(np.mean(np.abs(self.forces_pred - self.forces_true)))
+
+    @property
+    def force_rmse_mev_per_a(self) -> float:
+        return 1e3 * float(np.sqrt(np.mean((self.forces_pred - self.forces_true) ** 2)))
+
+    @property
+    def stress_mae_mev_per_a3(self) -> float:
+        if len(self.stress_true) == 0:
+            return float("nan")
+        return 1e3 * float(np.mean(np.abs(self.stress_pred - self.stress_true)))
+
+    def per_element(self) -> dict[str, dict[str, float]]:
+        """Force MAE and RMSE (meV/Å) per element."""
+        out = {}
+        for z in np.unique(self.numbers):
+            sel = self.numbers == z
+            err = self.forces_pred[sel] - self.forces_true[sel]
+            out[symbol_of(int(z))] = {
+                "force_mae_mev_per_a": 1e3 * float(np.mean(np.abs(err))),
+                "force_rmse_mev_per_a": 1e3 * float(np.sqrt(np.mean(err**2))),
+                "atoms": int(sel.sum()),
+            }
+        return out
+
+    def by_config_type(self) -> dict[str, dict[str, float]]:
+        """Energy MAE (meV/atom) and force MAE (meV/Å) for each ``config_type``."""
+        if len(self.config_types) != len(self.atoms_per_frame):
+            return {}
+        frame_of_atom = np.repeat(np.arange(len(self.atoms_per_frame)), self.atoms_per_frame)
+        types = np.asarray(self.config_types)
+        out = {}
+        for name in dict.fromkeys(self.config_types):
+            frames = types == name
+            atoms = frames[frame_of_atom]
+            out[name] = {
+                "frames": int(frames.sum()),
+                "energy_mae_mev_per_atom": 1e3 * float(np.mean(np.abs(self.energy_per_atom_pred[frames] - self.energy_per_atom_true[frames]))),
+                "force_mae_mev_per_a": 1e3 * float(np.mean(np.abs(self.forces_pred[atoms] - self.forces_true[atoms]))),
+            }
+        return out
+
+    def summary(self) -> dict[str, float]:
+        """The headline numbers (display units, named with them)."""
+        return {
+            "energy_mae_mev_per_atom": self.energy_mae_mev_per_atom,
+            "force_mae_mev_per_a": self.force_mae_mev_per_a,
+            "force_rmse_mev_per_a": self.force_rmse_mev_per_a,
+            "stress_mae_mev_per_a3": self.stress_mae_mev_per_a3,
+            "frames": len(self.energy_per_atom_true),
+            "atoms": len(self.numbers),
+        }
+
+
+_VOIGT = ([0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1])
+
+
+def evaluate_samples(model, samples: Sequence[Sample], batch_size: int = 16, config_types: Sequence[str] = ()) -> Evaluation:
+    """:func:`evaluate` on precomputed samples (used by the training loop)."""
+    e_true, e_pred, f_true, f_pred, numbers, s_true, s_pred, sizes = [], [], [], [], [], [], [], []
+    for start in range(0, len(samples), batch_size):
+        batch = collate(samples[start : start + batch_size])
+        want = {keys.ENERGY, keys.FORCES}
+        if bool(batch.graph.pbc.all()):
+            want.add(keys.STRESS)
+        out = compute_properties(model, batch.graph, want)
+        n = batch.graph.atoms_per_graph.to(batch.energy.dtype)
+        sizes.append(batch.graph.atoms_per_graph.cpu())
+        e_true.append((batch.energy / n).cpu())
+        e_pred.append((out[keys.ENERGY] / n).cpu())
+        f_true.append(batch.forces.cpu())
+        f_pred.append(out[keys.FORCES].cpu())
+        numbers.append(batch.graph.numbers.cpu())
+        if keys.STRESS in out and bool(batch.has_stress.any()):
+            m = batch.has_stress
+            s_true.append(batch.stress[m][:, _VOIGT[0], _VOIGT[1]].cpu())
+            s_pred.append(out[keys.STRESS][m][:, _VOIGT[0], _VOIGT[1]].cpu())
+
+    def cat(parts, shape):
+        return torch.cat(parts).double().numpy() if parts else np.zeros(shape)
+
+    return Evaluation(
+        energy_per_atom_true=cat(e_true, (0,)),
+        energy_per_atom_pred=cat(e_pred, (0,)),
+        forces_true=cat(f_true, (0, 3)),
+        forces_pred=cat(f_pred, (0, 3)),
+        numbers=torch.cat(numbers).numpy(),
+        stress_true=cat(s_true, (0, 6)),
+        stress_pred=cat(s_pred, (0, 6)),
+        atoms_per_frame=torch.cat(sizes).numpy(),
+        config_types=tuple(config_types),
+    )
+
+
+def evaluate(model, frames: Sequence[Atoms], batch_size: int = 16) -> Evaluation:
+    """Evaluate ``model`` against the labels of ``frames``.
+
+    Returns:
+        an :class:`Evaluation` with energy MAE (meV/atom), force MAE and RMSE (meV/Å),
+        stress MAE (meV/Å³) and a per-element breakdown.
+    """
+    samples = build_samples(frames, model.cutoff, model.dtype, model.device)
+    return evaluate_samples(model, samples, batch_size, [str(f.info.get("config_type", "")) for f in frames])

@@ -1,0 +1,42 @@
+"""Small pretrained models shipped inside the package (no download at run time).
+
+| name | what | recipe |
+|---|---|---|
+| ``cu-emt`` | Cu ENNP trained on EMT data (MD 300–1500 K, strains, rattles, vacancies, slabs) | ``configs/cu-emt.json`` |
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import torch
+
+from ennp_lab.device import resolve_device, resolve_dtype
+from ennp_lab.models.ennp import ENNP
+from ennp_lab.models.io import load_model
+
+__all__ = ["PRETRAINED", "load_pretrained", "pretrained_path"]
+
+#: name → file inside this package
+PRETRAINED = {"cu-emt": "cu-emt.pt"}
+
+
+def pretrained_path(name: str):
+    """Path of a shipped model file."""
+    if name not in PRETRAINED:
+        raise ValueError(f"unknown pretrained model {name!r}; available: {', '.join(sorted(PRETRAINED))}")
+    return resources.files(__name__) / PRETRAINED[name]
+
+
+def load_pretrained(name: str, device: str | torch.device = "cpu", dtype: str | torch.dtype | None = "float64") -> ENNP:
+    """Load a shipped model, by default in float64 (for derivatives and Hessians).
+
+    Args:
+        name: e.g. ``"cu-emt"``.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        dtype: cast the weights to this dtype (None: as trained).
+    """
+    model = load_model(pretrained_path(name), device=resolve_device(device))
+    if dtype is not None:
+        model = model.with_dtype(resolve_dtype(dtype))
+    return model
