@@ -210,7 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError, ImportError, IsADirectoryError, PermissionError) as exc:
-        print(f"ennp-lab: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split())  # one line, whatever the exception says
+        print(f"ennp-lab: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ennp-lab: interrupted", file=sys.stderr)

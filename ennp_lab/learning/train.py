@@ -191,7 +191,7 @@ def train(
     train_frames: Sequence[Atoms],
     val_frames: Sequence[Atoms],
     config: TrainConfig = TrainConfig(),
-    callback: Callable[[History], None] | None = None,
+    callback: Callable[[History], bool | None] | None = None,
     resume: str | Path | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``train_frames``, validating on ``val_frames``.
@@ -201,7 +201,8 @@ def train(
         train_frames, val_frames: labelled frames (energy, forces; stress optional).
         config: :class:`TrainConfig`.
         callback: called with the :class:`History` after every epoch (after the
-            checkpoint is written), e.g. by a live training panel.
+            checkpoint is written), e.g. by a live training panel; returning True
+            stops training (stop reason "callback").
         resume: a checkpoint written by an earlier (possibly killed) run with the same
             model architecture: training continues after its last finished epoch, with
             the optimizer, scheduler, EMA, shuffling state and history restored.
@@ -315,8 +316,8 @@ def train(
                 )
             bar.update(1)
             bar.set_postfix(val_F_mae_meV=f"{ev.force_mae_mev_per_a:.1f}", val_E_mae_meV=f"{ev.energy_mae_mev_per_atom:.2f}")
-            if callback is not None:
-                callback(history)
+            if callback is not None and callback(history) is True and stop_reason == "max_epochs":
+                stop_reason = "callback"
             if stop_reason != "max_epochs":
                 break
     finally:
@@ -349,9 +350,15 @@ def _load_checkpoint(path: str | Path, model) -> dict:
     try:
         ckpt = torch.load(path, map_location=model.device, weights_only=True)
     except Exception as exc:
-        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {exc}") from exc
+        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {_first_line(exc)}") from exc
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not an ennp_lab training checkpoint")
     if ckpt["model_config"] != model.config.to_dict():
         raise ValueError(f"{path} was written for another model architecture: {ckpt['model_config']}")
     return ckpt
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception message (torch's load errors run to a page)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

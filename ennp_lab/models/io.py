@@ -51,7 +51,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> E
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle/zip errors of many kinds
-        raise ValueError(f"{path} is not a readable ennp_lab model file (truncated or corrupt?): {exc}") from exc
+        raise ValueError(f"{path} is not a readable ennp_lab model file (truncated or corrupt?): {_first_line(exc)}") from exc
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ValueError(f"{path} is not an ennp_lab model file (no '{MODEL_FORMAT}' format tag)")
     version = payload.get("format_version")
@@ -66,3 +66,9 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> E
     except (KeyError, TypeError, RuntimeError) as exc:
         raise ValueError(f"{path}: the stored weights do not match the stored config: {exc}") from exc
     return model.to(device)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception message (torch's load errors run to a page)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -18,6 +18,7 @@ from ennp_lab.data import (
     split_frames,
     strained_frames,
     write_frames,
+    xtb_molecule_frames,
 )
 
 
@@ -118,3 +119,20 @@ def test_label_frames_rejects_non_finite_labels():
 
     with pytest.raises(ValueError, match="non-finite labels for frame 0"):
         label_frames([bulk("Cu", "fcc", a=3.6)], NaNCalc())
+
+
+def test_xtb_molecules_are_labelled_consistently():
+    pytest.importorskip("tblite")
+    from ase.calculators.fd import calculate_numerical_forces
+    from tblite.ase import TBLite
+
+    frames = xtb_molecule_frames(("H2O", "NH3"), n_per_molecule=2, seed=1)
+    assert [f.info["config_type"] for f in frames] == ["xtb_H2O"] * 2 + ["xtb_NH3"] * 2
+    assert not any(f.pbc.any() for f in frames) and "stress" not in frames[0].calc.results
+    water = frames[0].copy()
+    water.calc = TBLite(method="GFN2-xTB", verbosity=0)
+    numeric = calculate_numerical_forces(water, eps=1e-4)
+    np.testing.assert_allclose(frames[0].get_forces(), numeric, atol=1e-4)  # labels are −∇E
+    assert frames[0].get_potential_energy() != frames[1].get_potential_energy()
+    with pytest.raises(ValueError, match="unknown g2 molecule"):
+        xtb_molecule_frames(("unobtainium",))

@@ -15,7 +15,7 @@ from ennp_lab.testing import tiny_model
 
 @pytest.fixture(scope="module")
 def frames():
-    data = generate_emt_dataset("Cu", md_per_temperature=2, n_strained=2, n_rattled=2, n_vacancy=1, n_slab=0, seed=2)
+    data = generate_emt_dataset("Cu", md_per_temperature=2, n_strained=2, n_rattled=2, n_vacancy=1, n_slab=0, repeat=1, seed=2)
     return data[:8], data[8:]
 
 
@@ -118,6 +118,8 @@ def test_early_stopping_and_time_limit(frames):
     frozen = train(tiny_model(["Cu"]), train_frames, val_frames,
                    _config(max_epochs=10, lr=1e-30, early_stopping_patience=2, ema_decay=None, fit_energy_shift=False))
     assert frozen.stop_reason == "early_stopping" and len(frozen.history) == 3
+    asked = train(tiny_model(["Cu"]), train_frames, val_frames, _config(max_epochs=10), callback=lambda h: len(h) == 2)
+    assert asked.stop_reason == "callback" and len(asked.history) == 2
     timed = train(tiny_model(["Cu"]), train_frames, val_frames, _config(max_epochs=10, max_time_s=1e-9))
     assert timed.stop_reason == "max_time" and len(timed.history) == 1
 

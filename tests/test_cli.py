@@ -1,0 +1,82 @@
+"""The command line: help texts, one-line errors, data/train/evaluate round trip."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ennp_lab.cli import main
+from ennp_lab.data import generate_emt_dataset, write_frames
+from ennp_lab.models.io import load_model
+
+
+def test_help_explains_every_option(capsys):
+    for command, options in {
+        "demo": ["--out", "--time-budget", "--epochs", "--seed", "--quick"],
+        "train": ["config", "--out", "--epochs", "--resume"],
+        "evaluate": ["model", "data", "--batch-size", "--device"],
+        "data": ["out", "--element", "--kind", "--seed"],
+    }.items():
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0
+        text = capsys.readouterr().out
+        for option in options:
+            assert option in text, (command, option)
+
+
+def test_console_script_bad_path_is_one_line():
+    out = subprocess.run([sys.executable, "-m", "ennp_lab.cli", "evaluate", "nope.pt", "nope.xyz"], capture_output=True, text=True)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ennp-lab: error:") and "nope.pt" in lines[0]
+    assert "Traceback" not in out.stderr
+
+
+def test_bad_files_give_one_clear_line(tmp_path, capsys):
+    bad_recipe = tmp_path / "bad.json"
+    bad_recipe.write_text("{not json")
+    assert main(["train", str(bad_recipe)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "missing.json")]) == 2
+    assert "no recipe file" in capsys.readouterr().err
+    corrupt = tmp_path / "model.pt"
+    corrupt.write_bytes(b"\x00" * 100)
+    xyz = tmp_path / "d.xyz"
+    xyz.write_text("garbage\n")
+    assert main(["evaluate", str(corrupt), str(xyz)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "truncated or corrupt" in err
+
+
+def test_data_train_evaluate_round_trip(tmp_path, capsys):
+    frames = generate_emt_dataset("Cu", md_per_temperature=1, n_strained=2, n_rattled=1, n_vacancy=1, n_slab=0, repeat=1, seed=1)
+    write_frames(tmp_path / "train.xyz", frames[:5])
+    write_frames(tmp_path / "val.xyz", frames[5:])
+    recipe = {
+        "name": "tiny",
+        "data": {"train": "train.xyz", "val": "val.xyz"},
+        "model": {"r_max": 4.0, "l_max": 1, "channels": 4, "layers": 1, "radial_hidden": 8, "readout_hidden": 4},
+        "training": {"max_epochs": 2, "batch_size": 2},
+    }
+    (tmp_path / "tiny.json").write_text(json.dumps(recipe))
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "tiny.json"), "--out", str(out), "--no-progress"]) == 0
+    assert "trained tiny for 2 epochs" in capsys.readouterr().out
+    model = load_model(out / "model.pt")
+    assert model.species == (29,) and model.cutoff == 4.0
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["history"]["epoch"]) == 2
+    # resume continues the same run to more epochs
+    assert main(["train", str(tmp_path / "tiny.json"), "--out", str(out), "--resume", "--epochs", "3", "--no-progress"]) == 0
+    assert len(json.loads((out / "history.json").read_text())["history"]["epoch"]) == 3
+    assert main(["train", str(tmp_path / "tiny.json"), "--out", str(tmp_path / "fresh"), "--resume"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    assert main(["evaluate", str(out / "model.pt"), str(tmp_path / "val.xyz"), "--device", "cpu"]) == 0
+    text = capsys.readouterr().out
+    assert "force MAE" in text and "Cu: force MAE" in text
+    assert main(["data", str(tmp_path / "gen.xyz"), "--kind", "test", "--element", "Al"]) == 0
+    assert "EMT-labelled Al frames" in capsys.readouterr().out

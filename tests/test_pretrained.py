@@ -1,0 +1,45 @@
+"""The shipped cu-emt model: loading, size, symmetry and accuracy on held-out EMT data."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from ase.build import bulk
+
+from ennp_lab import ENNPCalculator
+from ennp_lab.data import generate_emt_test_set
+from ennp_lab.learning import evaluate
+from ennp_lab.pretrained import load_pretrained, pretrained_path
+from ennp_lab.testing import check_equivariance
+
+
+@pytest.fixture(scope="module")
+def cu_emt():
+    return load_pretrained("cu-emt")
+
+
+def test_shipped_file_is_small_and_loads(cu_emt):
+    assert pretrained_path("cu-emt").stat().st_size <= 2 * 1024 * 1024
+    assert cu_emt.species == (29,) and cu_emt.dtype == torch.float64
+    assert load_pretrained("cu-emt", dtype=None).dtype == torch.float32
+    with pytest.raises(ValueError, match="unknown pretrained model"):
+        load_pretrained("fe-dft")
+
+
+def test_shipped_model_is_equivariant(cu_emt):
+    atoms = bulk("Cu", "fcc", a=3.59).repeat((2, 2, 2))
+    atoms.rattle(0.05, seed=1)
+    report = check_equivariance(ENNPCalculator(cu_emt, device="cpu"), atoms)
+    assert max(max(e.values()) for e in report.values()) < 1e-10
+
+
+@pytest.mark.slow
+def test_shipped_model_accuracy_on_held_out_emt(cu_emt):
+    """Issue targets: forces ≤ 15 meV/Å, energy ≤ 2 meV/atom, stress ≤ 1 meV/Å³ (MAE)."""
+    test = generate_emt_test_set("Cu")  # MD 300/900/1500 K, strains, vacancies, (111) slab
+    kinds = {f.info["config_type"] for f in test}
+    assert kinds == {"md_300K", "md_900K", "md_1500K", "strained", "vacancy", "slab_111"}
+    ev = evaluate(cu_emt, test)
+    assert ev.force_mae_mev_per_a <= 15.0
+    assert ev.energy_mae_mev_per_atom <= 2.0
+    assert ev.stress_mae_mev_per_a3 <= 1.0
