@@ -6,7 +6,7 @@ import sys
 
 def test_import_ennp_lab_loads_no_ui_library():
     code = (
-        "import sys, ennp_lab, ennp_lab.testing\n"
+        "import sys, ennp_lab, ennp_lab.testing, ennp_lab.data, ennp_lab.learning, ennp_lab.pretrained, ennp_lab.cli\n"
         "bad = [m for m in ('ipywidgets', 'plotly', 'nglview', 'anywidget', 'IPython.display') if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )

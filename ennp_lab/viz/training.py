@@ -6,6 +6,8 @@ from typing import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
 
 from ennp_lab.learning.metrics import Evaluation
 from ennp_lab.learning.train import History
@@ -24,7 +26,7 @@ def parity_figure(evaluations: Mapping[str, Evaluation], quantity: str = "forces
         raise ValueError(f"quantity must be 'energy' or 'forces', got {quantity!r}")
     fig = go.Figure()
     lo, hi = np.inf, -np.inf
-    for label, ev in evaluations.items():
+    for k, (label, ev) in enumerate(evaluations.items()):
         if quantity == "energy":
             x, y = ev.energy_per_atom_true, ev.energy_per_atom_pred
             mae = f"{ev.energy_mae_mev_per_atom:.2f} meV/atom"
@@ -32,7 +34,12 @@ def parity_figure(evaluations: Mapping[str, Evaluation], quantity: str = "forces
             x, y = ev.forces_true.ravel(), ev.forces_pred.ravel()
             mae = f"{ev.force_mae_mev_per_a:.1f} meV/Å"
         lo, hi = min(lo, x.min(), y.min()), max(hi, x.max(), y.max())
-        fig.add_trace(go.Scattergl(x=x, y=y, mode="markers", marker=dict(size=4, opacity=0.6), name=f"{label} (MAE {mae})"))
+        color = qualitative.Plotly[k % len(qualitative.Plotly)]
+        fig.add_trace(
+            go.Scattergl(x=x, y=y, mode="markers", marker=dict(size=4, opacity=0.6, color=color), name=f"{label} (MAE {mae})")
+        )
+    pad = 0.05 * (hi - lo) if hi > lo else 1.0
+    lo, hi = lo - pad, hi + pad
     fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(color="black", dash="dash"), name="y = x"))
     unit = "eV/atom" if quantity == "energy" else "eV/Å"
     fig.update_layout(
@@ -41,28 +48,29 @@ def parity_figure(evaluations: Mapping[str, Evaluation], quantity: str = "forces
         yaxis_title=f"predicted {quantity} ({unit})",
         template="plotly_white",
         legend=dict(x=0.01, y=0.99),
+        width=650,
+        height=600,
     )
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    fig.update_xaxes(range=[lo, hi])
+    fig.update_yaxes(range=[lo, hi])
     return fig
 
 
 def learning_curve_figure(history: History) -> go.Figure:
-    """Training loss and validation force/energy MAE (meV) per epoch, log scale."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=history.epoch, y=history.train_loss, name="train loss", mode="lines+markers"))
-    fig.add_trace(go.Scatter(x=history.epoch, y=history.val_loss, name="validation loss", mode="lines+markers"))
+    """Losses (top) and validation force/energy MAE in meV (bottom) per epoch, log scales."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    fig.add_trace(go.Scatter(x=history.epoch, y=history.train_loss, name="train loss", mode="lines+markers"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=history.epoch, y=history.val_loss, name="validation loss", mode="lines+markers"), row=1, col=1)
     fig.add_trace(
-        go.Scatter(x=history.epoch, y=[1e3 * v for v in history.val_force_mae], name="val force MAE (meV/Å)", mode="lines+markers", yaxis="y2")
+        go.Scatter(x=history.epoch, y=[1e3 * v for v in history.val_force_mae], name="val force MAE (meV/Å)", mode="lines+markers"),
+        row=2, col=1,
     )
     fig.add_trace(
-        go.Scatter(x=history.epoch, y=[1e3 * v for v in history.val_energy_mae], name="val energy MAE (meV/atom)", mode="lines+markers", yaxis="y2")
+        go.Scatter(x=history.epoch, y=[1e3 * v for v in history.val_energy_mae], name="val energy MAE (meV/atom)", mode="lines+markers"),
+        row=2, col=1,
     )
-    fig.update_layout(
-        title="Learning curve",
-        xaxis_title="epoch",
-        yaxis=dict(title="loss", type="log"),
-        yaxis2=dict(title="MAE (meV)", type="log", overlaying="y", side="right"),
-        template="plotly_white",
-        legend=dict(x=0.55, y=0.99),
-    )
+    fig.update_yaxes(title_text="loss", type="log", row=1, col=1)
+    fig.update_yaxes(title_text="MAE (meV)", type="log", row=2, col=1)
+    fig.update_xaxes(title_text="epoch", row=2, col=1)
+    fig.update_layout(title="Learning curve", template="plotly_white", height=650)
     return fig
