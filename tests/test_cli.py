@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from ennp_lab.cli import main
@@ -80,3 +81,54 @@ def test_data_train_evaluate_round_trip(tmp_path, capsys):
     assert "force MAE" in text and "Cu: force MAE" in text
     assert main(["data", str(tmp_path / "gen.xyz"), "--kind", "test", "--element", "Al"]) == 0
     assert "EMT-labelled Al frames" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
+    """Kill `ennp-lab train` with SIGKILL mid-run; --resume finishes with no finished epoch lost."""
+    import os
+    import signal
+    import time
+
+    import torch
+
+    frames = generate_emt_dataset("Cu", md_per_temperature=2, n_strained=2, n_rattled=2, n_vacancy=1, n_slab=0, repeat=1, seed=4)
+    write_frames(tmp_path / "train.xyz", frames[:8])
+    write_frames(tmp_path / "val.xyz", frames[8:])
+    recipe = {
+        "name": "kill",
+        "data": {"train": "train.xyz", "val": "val.xyz"},
+        "model": {"r_max": 4.0, "l_max": 1, "channels": 4, "layers": 1, "radial_hidden": 8, "readout_hidden": 4},
+        "training": {"max_epochs": 20, "batch_size": 2, "scheduler": "cosine"},
+    }
+    (tmp_path / "kill.json").write_text(json.dumps(recipe))
+    killed = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "ennp_lab.cli", "train", str(tmp_path / "kill.json"), "--no-progress"]
+    proc = subprocess.Popen(cmd + ["--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = killed / "checkpoint.pt"
+    deadline = time.time() + 120
+    epoch = -1
+    while time.time() < deadline and proc.poll() is None:
+        if ckpt.is_file():
+            try:
+                epoch = int(torch.load(ckpt, weights_only=True)["epoch"])
+            except Exception:  # only a complete file is ever visible; keep polling anyway
+                pass
+            if epoch >= 2:
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    saved = int(torch.load(ckpt, weights_only=True)["epoch"])
+    assert 2 <= saved < 19
+    assert subprocess.run(cmd + ["--out", str(killed), "--resume"], capture_output=True).returncode == 0
+    whole = tmp_path / "whole"
+    assert subprocess.run(cmd + ["--out", str(whole)], capture_output=True).returncode == 0
+    h_killed = json.loads((killed / "history.json").read_text())["history"]
+    h_whole = json.loads((whole / "history.json").read_text())["history"]
+    assert h_killed["epoch"] == list(range(20)) == h_whole["epoch"]
+    np.testing.assert_allclose(h_killed["val_loss"], h_whole["val_loss"], rtol=1e-9)
+    a, b = load_model(killed / "model.pt"), load_model(whole / "model.pt")
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        torch.testing.assert_close(x, y, rtol=0, atol=1e-10, msg=name)

@@ -157,3 +157,20 @@ def test_evaluate_agrees_with_the_calculator(frames):
 
 def test_average_num_neighbors():
     assert average_num_neighbors([bulk("Cu", "fcc", a=3.6)], 3.0) == 12.0
+
+
+def test_gradients_are_clipped_to_the_configured_norm(frames, monkeypatch):
+    train_frames, val_frames = frames
+    norms = []
+    real = torch.nn.utils.clip_grad_norm_
+
+    def spy(parameters, max_norm, *args, **kwargs):
+        parameters = list(parameters)
+        out = real(parameters, max_norm, *args, **kwargs)
+        total = torch.sqrt(sum((p.grad.detach() ** 2).sum() for p in parameters if p.grad is not None))
+        norms.append((max_norm, float(total)))
+        return out
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
+    train(tiny_model(["Cu"]), train_frames, val_frames, _config(max_epochs=1, clip_grad_norm=1e-3))
+    assert norms and all(limit == 1e-3 and total <= 1e-3 * (1 + 1e-6) for limit, total in norms)
