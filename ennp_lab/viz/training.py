@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 from ennp_lab.learning.metrics import Evaluation
 from ennp_lab.learning.train import History
 
-__all__ = ["parity_figure", "learning_curve_figure"]
+__all__ = ["parity_figure", "learning_curve_figure", "learning_curve_series"]
 
 
 def parity_figure(evaluations: Mapping[str, Evaluation], quantity: str = "forces") -> go.Figure:
@@ -56,19 +56,21 @@ def parity_figure(evaluations: Mapping[str, Evaluation], quantity: str = "forces
     return fig
 
 
+def learning_curve_series(history: History) -> list[tuple[str, list[int], list[float], int]]:
+    """(name, epochs, values, panel row) for each curve: losses, then validation MAEs in meV."""
+    return [
+        ("train loss", history.epoch, history.train_loss, 1),
+        ("validation loss", history.epoch, history.val_loss, 1),
+        ("val force MAE (meV/Å)", history.epoch, [1e3 * v for v in history.val_force_mae], 2),
+        ("val energy MAE (meV/atom)", history.epoch, [1e3 * v for v in history.val_energy_mae], 2),
+    ]
+
+
 def learning_curve_figure(history: History) -> go.Figure:
     """Losses (top) and validation force/energy MAE in meV (bottom) per epoch, log scales."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
-    fig.add_trace(go.Scatter(x=history.epoch, y=history.train_loss, name="train loss", mode="lines+markers"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=history.epoch, y=history.val_loss, name="validation loss", mode="lines+markers"), row=1, col=1)
-    fig.add_trace(
-        go.Scatter(x=history.epoch, y=[1e3 * v for v in history.val_force_mae], name="val force MAE (meV/Å)", mode="lines+markers"),
-        row=2, col=1,
-    )
-    fig.add_trace(
-        go.Scatter(x=history.epoch, y=[1e3 * v for v in history.val_energy_mae], name="val energy MAE (meV/atom)", mode="lines+markers"),
-        row=2, col=1,
-    )
+    for name, x, y, row in learning_curve_series(history):
+        fig.add_trace(go.Scatter(x=list(x), y=list(y), name=name, mode="lines+markers"), row=row, col=1)
     fig.update_yaxes(title_text="loss", type="log", row=1, col=1)
     fig.update_yaxes(title_text="MAE (meV)", type="log", row=2, col=1)
     fig.update_xaxes(title_text="epoch", row=2, col=1)

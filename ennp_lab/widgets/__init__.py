@@ -1,0 +1,9 @@
+"""ipywidgets panels: thin shells around ``ennp_lab.viz`` figures; no physics here.
+
+Not imported by ``import ennp_lab``. Panels keep their state in Python, so tests can drive
+them without a browser.
+"""
+
+from ennp_lab.widgets.training import TrainingPanel
+
+__all__ = ["TrainingPanel"]
