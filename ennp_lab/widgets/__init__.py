@@ -4,6 +4,7 @@ Not imported by ``import ennp_lab``. Panels keep their state in Python, so tests
 them without a browser.
 """
 
+from ennp_lab.widgets.structure import StructurePanel
 from ennp_lab.widgets.training import TrainingPanel
 
-__all__ = ["TrainingPanel"]
+__all__ = ["StructurePanel", "TrainingPanel"]

@@ -1,0 +1,128 @@
+"""`StructurePanel`: a 3D view (nglview) with per-atom colours, arrows, supercell and playback."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import ipywidgets as widgets
+import numpy as np
+import plotly.graph_objects as go
+from ase import Atoms
+
+from ennp_lab.viz.structure import StructureScene, build_structure_scene, colorbar_figure
+
+__all__ = ["StructurePanel"]
+
+
+def _nglview():
+    import warnings
+
+    with warnings.catch_warnings():  # nglview 3.1.4 imports pkg_resources
+        warnings.simplefilter("ignore")
+        import nglview
+    return nglview
+
+
+class StructurePanel:
+    """3D structure view with the unit cell, colours from a per-atom array, arrows for
+    per-atom vectors, a supercell control and trajectory playback.
+
+    Args:
+        frames: a structure or a trajectory (MD, optimisation, a normal mode).
+        values: per-atom values (N,) or (F, N), e.g. |F| in eV/Å, coloured with a colour bar.
+        value_label: colour-bar title with its unit.
+        vectors: per-atom vectors (N, 3) or (F, N, 3), drawn as arrows.
+        arrow_scale: arrow length per unit of vector (Å per eV/Å for forces).
+        repeat: initial supercell repeat.
+        representation: NGL representation of the atoms ("ball+stick", "spacefill").
+
+    All state lives in Python: ``panel.scene`` is what is drawn, ``panel.frame`` and
+    ``panel.repeat`` the controls, ``panel.drawn_colors``/``panel.drawn_arrows`` what was
+    last sent to the view.
+    """
+
+    def __init__(
+        self,
+        frames: Atoms | Sequence[Atoms],
+        values: np.ndarray | None = None,
+        value_label: str = "",
+        vectors: np.ndarray | None = None,
+        arrow_scale: float = 1.0,
+        repeat: tuple[int, int, int] = (1, 1, 1),
+        representation: str = "ball+stick",
+        colorscale: str = "Viridis",
+    ) -> None:
+        self._frames = [frames] if isinstance(frames, Atoms) else list(frames)
+        self._options = dict(values=values, value_label=value_label, vectors=vectors, arrow_scale=arrow_scale,
+                             colorscale=colorscale)
+        self.representation = representation
+        self.scene: StructureScene = build_structure_scene(self._frames, repeat=repeat, **self._options)
+        nglview = _nglview()
+        self.view = nglview.NGLWidget()
+        self.view.layout = widgets.Layout(width="600px", height="450px")
+        self._structure = None
+        self._arrow_component = None
+        self.drawn_colors: dict[str, list[int]] = {}
+        self.drawn_arrows: list[tuple[np.ndarray, np.ndarray]] = []
+
+        n = self.scene.n_frames
+        self.frame = widgets.IntSlider(value=0, min=0, max=max(n - 1, 0), description="frame", disabled=n == 1)
+        self.play = widgets.Play(value=0, min=0, max=max(n - 1, 0), interval=150, description="play", disabled=n == 1)
+        widgets.jslink((self.play, "value"), (self.frame, "value"))
+        self.repeat = [widgets.BoundedIntText(value=r, min=1, max=6, description=label, layout=widgets.Layout(width="130px"))
+                       for r, label in zip(self.scene.repeat, ("a ×", "b ×", "c ×"))]
+        self.colorbar = go.FigureWidget(colorbar_figure(self.scene))
+        self.frame.observe(self._on_frame, names="value")
+        for box in self.repeat:
+            box.observe(self._on_repeat, names="value")
+        self._load()
+        controls = widgets.HBox([self.play, self.frame])
+        repeat_box = widgets.HBox([widgets.Label("supercell"), *self.repeat])
+        side = [self.colorbar] if self.scene.values is not None else []
+        self.widget = widgets.VBox([widgets.HBox([self.view, *side]), controls, repeat_box])
+
+    # -- drawing ---------------------------------------------------------------------
+    def _load(self) -> None:
+        """(Re)load the scene's trajectory into the view, then draw the current frame."""
+        nglview = _nglview()
+        for component in (self._arrow_component, self._structure):
+            if component is not None:
+                self.view.remove_component(component)
+        self._arrow_component = None
+        self._structure = self.view.add_trajectory(nglview.ASETrajectory(list(self.scene.frames)))
+        self._structure.clear_representations()
+        if self.scene.frames[0].pbc.any():
+            self._structure.add_unitcell()
+        self._draw_frame(self.frame.value)
+
+    def _draw_frame(self, frame: int) -> None:
+        self.view.frame = frame
+        groups = self.scene.color_groups(frame)
+        if groups != self.drawn_colors:
+            self._structure.clear_representations()
+            if self.scene.frames[0].pbc.any():
+                self._structure.add_unitcell()
+            for color, atoms in groups.items():
+                self._structure.add_representation(self.representation, selection=atoms, color=color)
+            self.drawn_colors = groups
+        arrows = self.scene.arrows(frame)
+        if self._arrow_component is not None:
+            self.view.remove_component(self._arrow_component)
+            self._arrow_component = None
+        if arrows:
+            shapes = [("arrow", list(map(float, a)), list(map(float, b)), [0.85, 0.1, 0.1], 0.08) for a, b in arrows]
+            self._arrow_component = self.view._add_shape(shapes, name="vectors")
+        self.drawn_arrows = arrows
+
+    # -- controls --------------------------------------------------------------------
+    def _on_frame(self, change) -> None:
+        self._draw_frame(int(change["new"]))
+
+    def _on_repeat(self, _change) -> None:
+        repeat = tuple(int(box.value) for box in self.repeat)
+        self.scene = build_structure_scene(self._frames, repeat=repeat, **self._options)
+        self.drawn_colors = {}
+        self._load()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
