@@ -92,7 +92,7 @@ def build_structure_scene(
     values: np.ndarray | None = None,
     value_label: str = "",
     vectors: np.ndarray | None = None,
-    arrow_scale: float = 1.0,
+    arrow_scale: float | str = "auto",
     repeat: tuple[int, int, int] = (1, 1, 1),
     colorscale: str = "Viridis",
     value_range: tuple[float, float] | None = None,
@@ -106,7 +106,8 @@ def build_structure_scene(
             uncertainty, ...; coloured on ``colorscale`` quantised to ``levels`` colours.
         value_label: colour-bar title, with the unit.
         vectors: per-atom vectors, (N, 3) or (F, N, 3) (forces, spins, mode
-            displacements), drawn as arrows of length ``arrow_scale`` × |v| Å.
+            displacements), drawn as arrows of length ``arrow_scale`` × |v| Å;
+            ``"auto"`` makes the longest arrow (over all frames) 1.5 Å.
         repeat: supercell repeat; values and vectors are tiled with the atoms.
         value_range: fixed (vmin, vmax); default the range over all frames.
 
@@ -142,7 +143,11 @@ def build_structure_scene(
         colors = np.vectorize(palette.get, otypes=[object])(t).astype(str)
     vecs = None
     if vectors is not None:
-        vecs = np.tile(_per_frame(vectors, n_frames, n, (3,), "vectors"), (1, copies, 1)) * float(arrow_scale)
+        vecs = np.tile(_per_frame(vectors, n_frames, n, (3,), "vectors"), (1, copies, 1))
+        if arrow_scale == "auto":
+            longest = float(np.linalg.norm(vecs, axis=-1).max())
+            arrow_scale = 1.5 / longest if longest > 0 else 1.0
+        vecs = vecs * float(arrow_scale)
     return StructureScene(shown, vals, value_label, vrange, colors, vecs, repeat, colorscale)
 
 

@@ -32,9 +32,11 @@ class StructurePanel:
         values: per-atom values (N,) or (F, N), e.g. |F| in eV/Å, coloured with a colour bar.
         value_label: colour-bar title with its unit.
         vectors: per-atom vectors (N, 3) or (F, N, 3), drawn as arrows.
-        arrow_scale: arrow length per unit of vector (Å per eV/Å for forces).
+        arrow_scale: arrow length per unit of vector (Å per eV/Å for forces), or
+            "auto" (the longest arrow is 1.5 Å).
         repeat: initial supercell repeat.
-        representation: NGL representation of the atoms ("ball+stick", "spacefill").
+        representation: NGL representation of the atoms ("spacefill", "ball+stick"...).
+        atom_radius: sphere radius in Å (small enough for the arrows to show).
 
     All state lives in Python: ``panel.scene`` is what is drawn, ``panel.frame`` and
     ``panel.repeat`` the controls, ``panel.drawn_colors``/``panel.drawn_arrows`` what was
@@ -47,15 +49,17 @@ class StructurePanel:
         values: np.ndarray | None = None,
         value_label: str = "",
         vectors: np.ndarray | None = None,
-        arrow_scale: float = 1.0,
+        arrow_scale: float | str = "auto",
         repeat: tuple[int, int, int] = (1, 1, 1),
-        representation: str = "ball+stick",
+        representation: str = "spacefill",
         colorscale: str = "Viridis",
+        atom_radius: float = 0.45,
     ) -> None:
         self._frames = [frames] if isinstance(frames, Atoms) else list(frames)
         self._options = dict(values=values, value_label=value_label, vectors=vectors, arrow_scale=arrow_scale,
                              colorscale=colorscale)
         self.representation = representation
+        self.atom_radius = float(atom_radius)
         self.scene: StructureScene = build_structure_scene(self._frames, repeat=repeat, **self._options)
         nglview = _nglview()
         self.view = nglview.NGLWidget()
@@ -103,14 +107,16 @@ class StructurePanel:
             if self.scene.frames[0].pbc.any():
                 self._structure.add_unitcell()
             for color, atoms in groups.items():
-                self._structure.add_representation(self.representation, selection=atoms, color=color)
+                self._structure.add_representation(
+                    self.representation, selection=atoms, color=color, radiusType="size", radiusSize=self.atom_radius
+                )
             self.drawn_colors = groups
         arrows = self.scene.arrows(frame)
         if self._arrow_component is not None:
             self.view.remove_component(self._arrow_component)
             self._arrow_component = None
         if arrows:
-            shapes = [("arrow", list(map(float, a)), list(map(float, b)), [0.85, 0.1, 0.1], 0.08) for a, b in arrows]
+            shapes = [("arrow", list(map(float, a)), list(map(float, b)), [0.85, 0.1, 0.1], 0.1) for a, b in arrows]
             self._arrow_component = self.view._add_shape(shapes, name="vectors")
         self.drawn_arrows = arrows
 

@@ -66,3 +66,12 @@ def test_colorbar_figure_spans_the_value_range():
     marker = colorbar_figure(scene).data[0].marker
     assert (marker.cmin, marker.cmax) == (0.2, 1.4) and marker.colorbar.title.text == "σ (meV)"
     assert len(colorbar_figure(build_structure_scene(_traj(1))).data) == 0
+
+
+def test_auto_arrow_scale_makes_the_longest_arrow_1_5_angstrom():
+    frames = _traj(2)
+    vec = np.random.default_rng(2).normal(size=(2, 4, 3)) * 7.0
+    scene = build_structure_scene(frames, vectors=vec)
+    lengths = np.linalg.norm(scene.vectors, axis=-1)
+    np.testing.assert_allclose(lengths.max(), 1.5)
+    np.testing.assert_allclose(scene.vectors / vec, lengths.max() / np.linalg.norm(vec, axis=-1).max())

@@ -19,7 +19,7 @@ def _panel():
         a.rattle(0.1, seed=k)
         frames.append(a)
     vec = np.random.default_rng(1).normal(size=(3, 4, 3))
-    return StructurePanel(frames, values=np.linalg.norm(vec, axis=2), value_label="|F| (eV/Å)", vectors=vec), vec
+    return StructurePanel(frames, values=np.linalg.norm(vec, axis=2), value_label="|F| (eV/Å)", vectors=vec, arrow_scale=1.0), vec
 
 
 def test_frame_control_moves_view_colours_and_arrows():

@@ -1,0 +1,170 @@
+"""The curated notebooks in a real browser: JupyterLab + Playwright driving Debian's Chromium.
+
+For each notebook: run all cells, then assert no JavaScript errors, no widget errors, every
+3D view draws a non-blank canvas, every plotly figure has its traces drawn, and moving a
+trajectory slider changes the 3D view. Screenshots go to ``$ENNP_LAB_ARTIFACTS`` (default
+``reports/browser``). Skipped with a reason where Chromium or Playwright is absent.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+ARTIFACTS = Path(os.environ.get("ENNP_LAB_ARTIFACTS", REPO / "reports" / "browser"))
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium not installed at {CHROMIUM} (apt-get install chromium)"),
+]
+playwright_api = pytest.importorskip("playwright.sync_api", reason="Python playwright not installed")
+Image = pytest.importorskip("PIL.Image")
+
+ALL_EXECUTED = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  if (!w || !w.content || !w.sessionContext.session || !w.sessionContext.session.kernel) return false;
+  const code = w.content.widgets.filter(c => c.model.type === 'code');
+  return code.length > 0 && code.every(c => typeof c.model.executionCount === 'number')
+         && w.sessionContext.session.kernel.status === 'idle';
+}"""
+KERNEL_READY = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  return !!(w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel
+            && w.sessionContext.session.kernel.status === 'idle');
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    for name in NOTEBOOKS:
+        shutil.copy(REPO / "notebooks" / name, root / name)
+    # Render every cell (JupyterLab 4 otherwise detaches cells scrolled out of view).
+    settings = root / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    port, token = _free_port(), "ennp-lab-browser-test"
+    log = open(root / "jupyterlab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+         f"--LabApp.user_settings_dir={root / 'settings'}",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited: {(root / 'jupyterlab.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("JupyterLab did not start within 120 s")
+    yield url, token
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+def _distinct_colors(png: bytes) -> int:
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    return len(np.unique(img.reshape(-1, 3), axis=0))
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_renders_in_jupyterlab(lab, browser, name):
+    url, token = lab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stem = Path(name).stem
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console_errors.append(f"uncaught: {e}"))
+    try:
+        page.goto(f"{url}/lab/tree/{name}?token={token}")
+        page.wait_for_function(KERNEL_READY, timeout=120_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function(ALL_EXECUTED, timeout=300_000, polling=500)
+        page.wait_for_timeout(3000)  # let the widgets draw
+        page.screenshot(path=str(ARTIFACTS / f"{stem}-top.png"))
+
+        text = page.inner_text("body")
+        assert "Error displaying widget" not in text and "not registered" not in text
+        assert "Traceback" not in text, "a cell raised"
+
+        canvases = page.locator(".jp-OutputArea canvas")
+        assert canvases.count() >= 1, "no 3D view was drawn"
+        for k in range(canvases.count()):
+            canvas = canvases.nth(k)
+            canvas.scroll_into_view_if_needed()
+            page.wait_for_timeout(800)
+            png = canvas.screenshot(path=str(ARTIFACTS / f"{stem}-view{k}.png"))
+            assert _distinct_colors(png) > 20, f"3D view {k} is blank"
+
+        plots = page.locator(".jp-OutputArea .js-plotly-plot")
+        for k in range(plots.count()):
+            plot = plots.nth(k)
+            drawn = plot.locator(".scatterlayer .trace, .colorbar").count()
+            assert drawn > 0, f"plotly figure {k} has no traces drawn"
+
+        # Move a trajectory slider: the 3D view of that panel must change.
+        sliders = page.locator(".jp-OutputArea .widget-slider")
+        movable = [sliders.nth(k) for k in range(sliders.count())
+                   if float(sliders.nth(k).locator(".noUi-handle").first.get_attribute("aria-valuemax") or 0) > 0]
+        if movable:
+            slider = movable[-1]
+            panel = slider.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]")
+            view = panel.locator("canvas").first
+            view.scroll_into_view_if_needed()
+            page.wait_for_timeout(800)
+            before = view.screenshot()
+            readout = slider.locator(".widget-readout")
+            start = readout.inner_text()
+            slider.locator(".noUi-handle").first.focus()
+            for _ in range(5):
+                page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(2000)
+            after = view.screenshot(path=str(ARTIFACTS / f"{stem}-slider-moved.png"))
+            assert readout.inner_text() != start
+            assert before != after, "moving the frame slider did not change the 3D view"
+
+        assert not console_errors, f"JavaScript errors: {console_errors[:5]}"
+    finally:
+        page.screenshot(path=str(ARTIFACTS / f"{stem}-end.png"), full_page=True)
+        page.close()
