@@ -116,7 +116,8 @@ def test_notebook_renders_in_jupyterlab(lab, browser, name):
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: console_errors.append(f"uncaught: {e}"))
     try:
-        page.goto(f"{url}/lab/tree/{name}?token={token}")
+        # A workspace of its own, reset: no tab of another notebook is restored beside it.
+        page.goto(f"{url}/lab/workspaces/{stem}/tree/{name}?reset&token={token}")
         page.wait_for_function(KERNEL_READY, timeout=120_000)
         page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
@@ -124,11 +125,13 @@ def test_notebook_renders_in_jupyterlab(lab, browser, name):
         page.wait_for_timeout(3000)  # let the widgets draw
         page.screenshot(path=str(ARTIFACTS / f"{stem}-top.png"))
 
-        text = page.inner_text("body")
+        notebook = page.locator(".jp-NotebookPanel:visible")
+        assert notebook.count() == 1
+        text = notebook.inner_text()
         assert "Error displaying widget" not in text and "not registered" not in text
         assert "Traceback" not in text, "a cell raised"
 
-        canvases = page.locator(".jp-OutputArea canvas")
+        canvases = notebook.locator(".jp-OutputArea canvas")
         assert canvases.count() >= 1, "no 3D view was drawn"
         for k in range(canvases.count()):
             canvas = canvases.nth(k)
@@ -137,14 +140,16 @@ def test_notebook_renders_in_jupyterlab(lab, browser, name):
             png = canvas.screenshot(path=str(ARTIFACTS / f"{stem}-view{k}.png"))
             assert _distinct_colors(png) > 20, f"3D view {k} is blank"
 
-        plots = page.locator(".jp-OutputArea .js-plotly-plot")
+        plots = notebook.locator(".jp-OutputArea .js-plotly-plot")
         for k in range(plots.count()):
             plot = plots.nth(k)
             drawn = plot.locator(".scatterlayer .trace, .colorbar").count()
             assert drawn > 0, f"plotly figure {k} has no traces drawn"
+            plot.scroll_into_view_if_needed()
+            plot.screenshot(path=str(ARTIFACTS / f"{stem}-plot{k}.png"))
 
         # Move a trajectory slider: the 3D view of that panel must change.
-        sliders = page.locator(".jp-OutputArea .widget-slider")
+        sliders = notebook.locator(".jp-OutputArea .widget-slider")
         movable = [sliders.nth(k) for k in range(sliders.count())
                    if float(sliders.nth(k).locator(".noUi-handle").first.get_attribute("aria-valuemax") or 0) > 0]
         if movable:
