@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from ennp_lab import keys
 from ennp_lab._version import __version__
 from ennp_lab.derivatives import compute_properties
-from ennp_lab.files import atomic_torch_save
+from ennp_lab.files import atomic_torch_save, load_tagged_torch_file
 from ennp_lab.learning.dataset import Batch, build_samples, collate, fit_energy_shift, force_rms
 from ennp_lab.learning.metrics import Evaluation, evaluate_samples
 
@@ -344,21 +344,7 @@ def _update_ema(ema: dict[str, torch.Tensor], model, decay: float | None, update
 
 
 def _load_checkpoint(path: str | Path, model) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        ckpt = torch.load(path, map_location=model.device, weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {_first_line(exc)}") from exc
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not an ennp_lab training checkpoint")
-    if ckpt["model_config"] != model.config.to_dict():
-        raise ValueError(f"{path} was written for another model architecture: {ckpt['model_config']}")
+    ckpt = load_tagged_torch_file(path, CHECKPOINT_FORMAT, "ennp_lab training checkpoint", map_location=model.device)
+    if ckpt.get("model_config") != model.config.to_dict():
+        raise ValueError(f"{path} was written for another model architecture: {ckpt.get('model_config')}")
     return ckpt
-
-
-def _first_line(exc: BaseException) -> str:
-    """The first line of an exception message (torch's load errors run to a page)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

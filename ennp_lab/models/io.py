@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from ennp_lab._version import __version__
-from ennp_lab.files import atomic_torch_save
+from ennp_lab.files import atomic_torch_save, load_tagged_torch_file
 from ennp_lab.models.ennp import ENNP, ENNPConfig
 
 __all__ = ["save_model", "load_model", "MODEL_FORMAT"]
@@ -46,14 +46,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> E
             newer format, or weights that do not match the stored config.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle/zip errors of many kinds
-        raise ValueError(f"{path} is not a readable ennp_lab model file (truncated or corrupt?): {_first_line(exc)}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{path} is not an ennp_lab model file (no '{MODEL_FORMAT}' format tag)")
+    payload = load_tagged_torch_file(path, MODEL_FORMAT, "ennp_lab model file")
     version = payload.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(
@@ -67,8 +60,3 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> E
         raise ValueError(f"{path}: the stored weights do not match the stored config: {exc}") from exc
     return model.to(device)
 
-
-def _first_line(exc: BaseException) -> str:
-    """The first line of an exception message (torch's load errors run to a page)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
