@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from ase import Atoms
 from ase.io import read, write
+from ase.stress import full_3x3_to_voigt_6_stress
 
 from ennp_lab.files import atomic_write
 
@@ -39,7 +40,7 @@ def frame_labels(atoms: Atoms, index: int = 0, require: Iterable[str] = ("energy
             continue
         value = np.asarray(results[key], dtype=float)
         if key == "stress" and value.shape == (3, 3):
-            value = value[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+            value = full_3x3_to_voigt_6_stress(value)
         if value.shape != shapes[key]:
             raise ValueError(f"frame {index}: {key} has shape {value.shape}, expected {shapes[key]}")
         if not np.all(np.isfinite(value)):

@@ -159,6 +159,8 @@ class AtomGraph:
         frames = [atoms] if isinstance(atoms, Atoms) else list(atoms)
         if len(frames) == 0:
             raise ValueError("no structures given: pass an ase.Atoms or a non-empty list of them")
+        if not cutoff > MIN_DISTANCE:
+            raise ValueError(f"cutoff must be larger than {MIN_DISTANCE} Å, got {cutoff}")
         graphs = []
         for b, frame in enumerate(frames):
             try:
@@ -171,8 +173,6 @@ class AtomGraph:
 
     @classmethod
     def _from_single(cls, atoms: Atoms, cutoff: float, dtype: torch.dtype, device: torch.device | str) -> "AtomGraph":
-        if not cutoff > MIN_DISTANCE:
-            raise ValueError(f"cutoff must be larger than {MIN_DISTANCE} Å, got {cutoff}")
         validate_atoms(atoms, cutoff)
         pbc = np.asarray(atoms.pbc, dtype=bool)
         cell = np.where(pbc[:, None], np.asarray(atoms.cell[:], dtype=float), 0.0)

@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 import torch
 from ase import Atoms
+from ase.stress import full_3x3_to_voigt_6_stress
 
 from ennp_lab import keys
 from ennp_lab.derivatives import compute_properties
@@ -100,9 +101,6 @@ class Evaluation:
         }
 
 
-_VOIGT = ([0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1])
-
-
 def evaluate_samples(model, samples: Sequence[Sample], batch_size: int = 16, config_types: Sequence[str] = ()) -> Evaluation:
     """:func:`evaluate` on precomputed samples (used by the training loop)."""
     e_true, e_pred, f_true, f_pred, numbers, s_true, s_pred, sizes = [], [], [], [], [], [], [], []
@@ -121,8 +119,8 @@ def evaluate_samples(model, samples: Sequence[Sample], batch_size: int = 16, con
         numbers.append(batch.graph.numbers.cpu())
         if keys.STRESS in out and bool(batch.has_stress.any()):
             m = batch.has_stress
-            s_true.append(batch.stress[m][:, _VOIGT[0], _VOIGT[1]].cpu())
-            s_pred.append(out[keys.STRESS][m][:, _VOIGT[0], _VOIGT[1]].cpu())
+            s_true.append(batch.stress[m].cpu())
+            s_pred.append(out[keys.STRESS][m].cpu())
 
     def cat(parts, shape):
         return torch.cat(parts).double().numpy() if parts else np.zeros(shape)
@@ -133,8 +131,8 @@ def evaluate_samples(model, samples: Sequence[Sample], batch_size: int = 16, con
         forces_true=cat(f_true, (0, 3)),
         forces_pred=cat(f_pred, (0, 3)),
         numbers=torch.cat(numbers).numpy(),
-        stress_true=cat(s_true, (0, 6)),
-        stress_pred=cat(s_pred, (0, 6)),
+        stress_true=full_3x3_to_voigt_6_stress(cat(s_true, (0, 3, 3))),
+        stress_pred=full_3x3_to_voigt_6_stress(cat(s_pred, (0, 3, 3))),
         atoms_per_frame=torch.cat(sizes).numpy(),
         config_types=tuple(config_types),
     )

@@ -272,8 +272,10 @@ def train(
             eval_model.load_state_dict(ema)
             ev = evaluate_samples(eval_model, val_samples)
             val_loss = _val_loss(ev, config)
-            if scheduler is not None:
-                scheduler.step(val_loss) if config.scheduler == "plateau" else scheduler.step()
+            if config.scheduler == "plateau":
+                scheduler.step(val_loss)
+            elif scheduler is not None:
+                scheduler.step()
             history.epoch.append(epoch)
             history.train_loss.append(total / steps)
             history.val_loss.append(val_loss)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Sequence
 
 import torch
@@ -154,8 +154,6 @@ class ENNP(torch.nn.Module):
 
     def with_dtype(self, dtype: torch.dtype | str) -> "ENNP":
         """This model cast to ``dtype`` (in place), its config updated to match."""
-        from dataclasses import replace
-
         dtype = resolve_dtype(dtype)
         self.config = replace(self.config, dtype=dtype_name(dtype))
         return self.to(dtype)

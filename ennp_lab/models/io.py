@@ -59,4 +59,3 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> E
     except (KeyError, TypeError, RuntimeError) as exc:
         raise ValueError(f"{path}: the stored weights do not match the stored config: {exc}") from exc
     return model.to(device)
-
