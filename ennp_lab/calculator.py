@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 import numpy as np
 import torch
 from ase import Atoms
@@ -9,7 +11,7 @@ from ase.calculators.calculator import Calculator, PropertyNotImplementedError, 
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from ennp_lab import keys
-from ennp_lab.derivatives import compute_properties
+from ennp_lab.derivatives import HessianOperator, compute_properties
 from ennp_lab.device import resolve_device
 from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.interface import PotentialModel
@@ -60,14 +62,40 @@ class ENNPCalculator(Calculator):
         if keys.STRESS in out:
             self.results[keys.STRESS] = full_3x3_to_voigt_6_stress(_numpy(out[keys.STRESS][0]))
 
-    def get_hessian(self, atoms: Atoms | None = None) -> np.ndarray:
-        """Hessian ∂²E/∂x∂x of ``atoms`` (or the last structure), (N, 3, N, 3) eV/Å²."""
+    def get_hessian(self, atoms: Atoms | None = None, indices: Sequence[int] | None = None) -> np.ndarray:
+        """Hessian ∂²E/∂x∂x of ``atoms`` (or the last structure) by autograd.
+
+        Args:
+            atoms: the structure; the last calculated one when omitted.
+            indices: only the rows of these atoms (e.g. the atoms of a primitive cell
+                inside a phonon supercell); all atoms when omitted.
+
+        Returns:
+            (n, 3, N, 3) eV/Å², n = len(indices) or N.
+        """
+        operator = HessianOperator.evaluate(self.model, self._graph(self._atoms_or_last(atoms)))
+        return _numpy(operator.rows(indices))
+
+    def hessian_vector_product(self, atoms: Atoms | None = None) -> Callable[[np.ndarray], np.ndarray]:
+        """A function v ↦ H v for ``atoms`` (v and H v of shape (N, 3); eV/Å² · v).
+
+        The model is evaluated once; each product is one double-backward pass, and the
+        Hessian is never formed (for Lanczos estimates of λ_max on large cells).
+        """
+        operator = HessianOperator.evaluate(self.model, self._graph(self._atoms_or_last(atoms)))
+        positions = operator.positions
+
+        def product(vector: np.ndarray) -> np.ndarray:
+            v = torch.as_tensor(np.asarray(vector, dtype=np.float64).reshape(-1, 3))
+            return _numpy(operator.matvec(v.to(device=positions.device, dtype=positions.dtype)))
+
+        return product
+
+    def _atoms_or_last(self, atoms: Atoms | None) -> Atoms:
         atoms = self.atoms if atoms is None else atoms
         if atoms is None:
-            raise ValueError("get_hessian needs an Atoms object (none given, none calculated before)")
-        out = compute_properties(self.model, self._graph(atoms), {keys.ENERGY, keys.HESSIAN})
-        return _numpy(out[keys.HESSIAN])
-
+            raise ValueError("a Hessian needs an Atoms object (none given, none calculated before)")
+        return atoms
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy().astype(np.float64)

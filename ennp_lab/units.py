@@ -18,4 +18,10 @@ COULOMB_EV_A: float = 1.0 / (4.0 * 3.141592653589793 * _u._eps0) * _u._e / 1e-10
 #: ASE's femtosecond (time unit conversion: ``dt_ase = dt_fs * FS``).
 FS: float = _u.fs
 
-__all__ = ["EV_PER_A3_TO_GPA", "EV_TO_MEV", "COULOMB_EV_A", "FS"]
+#: An angular frequency ω in ASE units (rad per ASE time unit, ω² in eV/(Å² amu))
+#: expressed as an ordinary frequency ν = ω/2π in THz.
+OMEGA_TO_THZ: float = _u.fs * 1.0e3 / (2.0 * 3.141592653589793)
+#: 1 THz expressed in cm⁻¹ (ν/c).
+THZ_TO_CM1: float = 1.0e12 / (_u._c * 100.0)
+
+__all__ = ["EV_PER_A3_TO_GPA", "EV_TO_MEV", "COULOMB_EV_A", "FS", "OMEGA_TO_THZ", "THZ_TO_CM1"]

@@ -43,3 +43,35 @@ def test_shipped_model_accuracy_on_held_out_emt(cu_emt):
     assert ev.force_mae_mev_per_a <= 15.0
     assert ev.energy_mae_mev_per_atom <= 2.0
     assert ev.stress_mae_mev_per_a3 <= 1.0
+
+
+@pytest.mark.slow
+def test_shipped_model_phonons_at_x_and_l_within_three_percent_of_emt(cu_emt):
+    import numpy as np
+    from ase.calculators.emt import EMT
+
+    from ennp_lab.properties.phonons import compute_force_constants, compute_frequencies
+
+    cell = bulk("Cu", "fcc", a=3.5898)
+    q = [[0.5, 0.0, 0.5], [0.5, 0.5, 0.5]]  # X, L
+    reference = compute_frequencies(compute_force_constants(cell, EMT(), supercell=4), q)
+    predicted = compute_frequencies(compute_force_constants(cell, ENNPCalculator(cu_emt, device="cpu"), supercell=4), q)
+    assert np.all(np.abs(predicted / reference - 1) < 0.03)
+
+
+@pytest.mark.slow
+def test_smooth_ennp_trained_on_a_noisy_reference_allows_a_longer_time_step():
+    """The noisy-reference demonstration: the ripple stiffens EMT; the ENNP fitted to it does not follow it."""
+    from ase.calculators.emt import EMT
+
+    from ennp_lab.data.reference import rippled_emt
+    from ennp_lab.properties.stability import compute_timestep_limits
+
+    atoms = bulk("Cu", "fcc", a=3.5898, cubic=True).repeat(2)
+    ripple_model = ENNPCalculator(load_pretrained("cu-ripple"), device="cpu")
+    rows = {r.name: r for r in compute_timestep_limits(atoms, {"EMT": EMT(), "EMT+ripple": rippled_emt(), "ENNP": ripple_model})}
+    assert rows["EMT"].lambda_max == pytest.approx(17.23, abs=0.01)
+    assert rows["EMT+ripple"].lambda_max > 1.5 * rows["EMT"].lambda_max
+    # the ENNP sits much closer to the smooth curvature than to the rippled one
+    assert rows["ENNP"].lambda_max < rows["EMT+ripple"].lambda_max - 0.5 * (rows["EMT+ripple"].lambda_max - rows["EMT"].lambda_max)
+    assert rows["ENNP"].dt_max > 1.1 * rows["EMT+ripple"].dt_max

@@ -182,17 +182,20 @@ def generate_emt_dataset(
     n_slab: int = 16,
     repeat: int = 2,
     seed: int = 0,
+    calc: Calculator | None = None,
 ) -> list[Atoms]:
     """A labelled EMT training set for an FCC metal (defaults: 256 frames of ~32 atoms).
 
     Langevin MD at each temperature (2 fs, snapshots every 10 steps), random strains
     (±3 %) with rattles, plain rattles (0.1 Å), rattled vacancies, and rattled
     (111)/(100)/(110) slabs. ``atoms.info["config_type"]`` names the kind of each frame.
+    ``calc`` replaces EMT for the MD and the labels (e.g. EMT with a noise ripple,
+    :func:`ennp_lab.data.reference.rippled_emt`); the lattice constant stays EMT's.
     """
     _check_emt_element(element)
     a0 = emt_lattice_constant(element)
     cell = _bulk(element, a0, repeat)
-    calc = EMT()
+    calc = EMT() if calc is None else calc
     rng = np.random.default_rng(seed)
     seeds = iter(rng.integers(0, 2**31, size=64).tolist())
     frames: list[Atoms] = []

@@ -10,6 +10,8 @@ A recipe (see ``configs/cu-emt.json``)::
       "training": {"max_epochs": 60, "lr": 0.005, ...}
     }
 
+``"generator": "emt-ripple"`` labels with EMT plus a short-wavelength noise ripple
+(:func:`ennp_lab.data.reference.rippled_emt`; its options under ``"ripple"``).
 ``data`` may instead name files: ``{"train": "train.xyz", "val": "val.xyz"}`` (paths
 relative to the recipe). The species come from the data; ``avg_num_neighbors`` is
 measured on the training frames unless the model section sets it.
@@ -27,6 +29,7 @@ import numpy as np
 from ase import Atoms
 
 from ennp_lab.data.generators import generate_emt_dataset
+from ennp_lab.data.reference import rippled_emt
 from ennp_lab.data.io import read_frames, split_frames
 from ennp_lab.files import atomic_write
 from ennp_lab.learning.dataset import average_num_neighbors
@@ -85,9 +88,14 @@ def recipe_frames(recipe: Recipe) -> tuple[list[Atoms], list[Atoms]]:
     """The training and validation frames a recipe names (generated or read)."""
     data = recipe.data
     if "generator" in data:
-        if data["generator"] != "emt":
-            raise ValueError(f"unknown data generator {data['generator']!r} (available: 'emt')")
-        frames = generate_emt_dataset(element=data.get("element", "Cu"), seed=int(data.get("seed", 0)), **data.get("options", {}))
+        element = data.get("element", "Cu")
+        if data["generator"] == "emt":
+            calc = None
+        elif data["generator"] == "emt-ripple":
+            calc = rippled_emt(element, **data.get("ripple", {}))
+        else:
+            raise ValueError(f"unknown data generator {data['generator']!r} (available: 'emt', 'emt-ripple')")
+        frames = generate_emt_dataset(element=element, seed=int(data.get("seed", 0)), calc=calc, **data.get("options", {}))
         fractions = data.get("split", [0.9, 0.1])
         train_frames, val_frames = split_frames(frames, fractions, seed=int(data.get("split_seed", 0)))
         return train_frames, val_frames

@@ -1,0 +1,1 @@
+"""Curated structures (:mod:`.build`) and the only ASE ↔ phonopy converters (:mod:`.convert`)."""
