@@ -49,6 +49,8 @@ __all__ = [
     "compute_dos",
     "compute_thermal_properties",
     "transverse_splitting",
+    "BandComparison",
+    "compare_bands",
     "mode_frames",
     "chain_dispersion",
 ]
@@ -371,6 +373,35 @@ def transverse_splitting(bands: PhononBands) -> dict[str, float]:
         inner = bands.frequencies_thz[i + 1 : j - 1, :2]
         out[f"{a}–{b}"] = float(np.max(inner[:, 1] - inner[:, 0])) if len(inner) else 0.0
     return out
+
+
+@dataclass(frozen=True)
+class BandComparison:
+    """A model's bands against a reference's on the same path.
+
+    Attributes:
+        difference_thz: (Q, B) ν_model − ν_reference, THz (branches sorted per q).
+        branch_mae_thz: (B,) mean |Δν| per branch.
+        branch_max_thz: (B,) max |Δν| per branch.
+        relative_mae: (B,) branch MAE over the branch's mean reference frequency.
+    """
+
+    difference_thz: np.ndarray
+    branch_mae_thz: np.ndarray
+    branch_max_thz: np.ndarray
+    relative_mae: np.ndarray
+
+
+def compare_bands(model: PhononBands, reference: PhononBands) -> BandComparison:
+    """Frequency error per branch of ``model`` against ``reference`` (same path and q-points)."""
+    if model.qpoints.shape != reference.qpoints.shape or not np.allclose(model.qpoints, reference.qpoints):
+        raise ValueError("the two band structures were computed on different q-point paths")
+    if model.frequencies_thz.shape != reference.frequencies_thz.shape:
+        raise ValueError("the two band structures have different numbers of branches")
+    diff = model.frequencies_thz - reference.frequencies_thz
+    mae = np.abs(diff).mean(axis=0)
+    scale = np.abs(reference.frequencies_thz).mean(axis=0)
+    return BandComparison(diff, mae, np.abs(diff).max(axis=0), mae / np.where(scale > 0, scale, 1.0))
 
 
 def mode_frames(

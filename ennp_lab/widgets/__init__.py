@@ -4,7 +4,9 @@ Not imported by ``import ennp_lab``. Panels keep their state in Python, so tests
 them without a browser.
 """
 
+from ennp_lab.widgets.phonons import PhononPanel
 from ennp_lab.widgets.structure import StructurePanel
+from ennp_lab.widgets.timestep import TimestepPanel
 from ennp_lab.widgets.training import TrainingPanel
 
-__all__ = ["StructurePanel", "TrainingPanel"]
+__all__ = ["PhononPanel", "StructurePanel", "TimestepPanel", "TrainingPanel"]

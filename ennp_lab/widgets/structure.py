@@ -120,6 +120,36 @@ class StructurePanel:
             self._arrow_component = self.view._add_shape(shapes, name="vectors")
         self.drawn_arrows = arrows
 
+    def show(
+        self,
+        frames: Atoms | Sequence[Atoms],
+        values: np.ndarray | None = None,
+        vectors: np.ndarray | None = None,
+        value_label: str | None = None,
+    ) -> None:
+        """Replace what is shown (e.g. another normal mode) keeping the view and the controls.
+
+        Arguments as in the constructor; the frame control restarts at 0.
+        """
+        self._frames = [frames] if isinstance(frames, Atoms) else list(frames)
+        self._options.update(values=values, vectors=vectors)
+        if value_label is not None:
+            self._options["value_label"] = value_label
+        repeat = tuple(int(box.value) for box in self.repeat)
+        self.scene = build_structure_scene(self._frames, repeat=repeat, **self._options)
+        n = self.scene.n_frames
+        self.frame.unobserve(self._on_frame, names="value")
+        self.play.value = 0
+        self.frame.value = 0
+        for control in (self.frame, self.play):
+            control.max = max(n - 1, 0)
+            control.disabled = n == 1
+        self.frame.observe(self._on_frame, names="value")
+        self.colorbar.data = ()
+        self.colorbar.add_traces(list(colorbar_figure(self.scene).data))
+        self.drawn_colors = {}
+        self._load()
+
     # -- controls --------------------------------------------------------------------
     def _on_frame(self, change) -> None:
         self._draw_frame(int(change["new"]))
