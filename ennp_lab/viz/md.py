@@ -27,7 +27,9 @@ def timestep_figure(
     quantity: str = "fluctuation",
 ) -> go.Figure:
     """Log–log energy conservation vs Δt per calculator; unstable runs as crosses, the
-    predicted Δt_max = 2/ω_max as a dashed vertical line, and a Δt² guide.
+    predicted Δt_max = 2/ω_max as a dashed vertical line, and a Δt² guide. Each
+    calculator gives the same four traces (stable, unstable, guide, limit) whatever the
+    quantity, so a panel can swap quantities trace by trace.
 
     Args:
         scans: label → :class:`TimestepScan`.
@@ -61,8 +63,12 @@ def timestep_figure(
         fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", line=dict(color=color, dash="dot", width=1),
                                  name=f"∝ Δt² ({label})", legendgroup=label))
         if dt_max and label in dt_max:
-            fig.add_vline(x=dt_max[label], line=dict(color=color, dash="dash"),
-                          annotation_text=f"2/ω_max = {dt_max[label]:.1f} fs", annotation_position="top left")
+            # a trace, not a layout shape: shapes on log axes take log10 coordinates
+            finite = y[y > 0]
+            lo, hi = (finite.min() / 3, finite.max() * 3) if len(finite) else (1e-6, 1.0)
+            fig.add_trace(go.Scatter(x=[dt_max[label]] * 2, y=[lo, hi], mode="lines+text",
+                                     line=dict(color=color, dash="dash"), text=["", f"2/ω_max = {dt_max[label]:.1f} fs"],
+                                     textposition="top left", name=f"predicted Δt_max ({label})", legendgroup=label))
     fig.update_xaxes(type="log", title="time step Δt (fs)")
     fig.update_yaxes(type="log", title=title)
     fig.update_layout(template="plotly_white", title="Velocity Verlet: energy conservation vs time step",

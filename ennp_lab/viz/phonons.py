@@ -98,6 +98,12 @@ def band_structure_figure(
                            name=f"DOS {label}", showlegend=False),
                 row=1, col=2,
             )
+    # explicit frequency range (autorange can be lost when a FigureWidget updates a trace)
+    top = max(float(np.nanmax(b.frequencies_thz)) for b in bands.values())
+    bottom = min(0.0, min(float(np.nanmin(b.frequencies_thz)) for b in bands.values()))
+    fig.update_yaxes(range=[bottom - 0.03 * top, 1.05 * top], row=1, col=1)
+    if cols == 2:
+        fig.update_yaxes(range=[bottom - 0.03 * top, 1.05 * top], row=1, col=2)
     positions, labels = first.ticks
     for r in range(1, rows + 1):
         fig.update_xaxes(tickvals=positions, ticktext=labels, showgrid=True, gridcolor="#bbb", row=r, col=1,

@@ -62,10 +62,9 @@ class PhononPanel:
         for trace in self.figure.data:
             if trace.customdata is not None:
                 trace.on_click(self._on_click)
-        first = next(iter(bands.values()))
         self.status = widgets.HTML("click a band to animate that phonon mode")
         start, _ = frames_for_mode(0, 0)
-        self.structure = StructurePanel(start[:1] if start else first.primitive, arrow_scale=1.0)
+        self.structure = StructurePanel(start[:1], arrow_scale="auto")
         self.widget = widgets.VBox([self.figure, self.status, self.structure.widget])
 
     def _on_click(self, trace, points, _selector) -> None:

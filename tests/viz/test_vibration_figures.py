@@ -56,12 +56,13 @@ def test_timestep_figure_marks_unstable_runs_and_the_limit():
         temperature=10.0,
     )
     fig = timestep_figure({"EMT": scan}, {"EMT": 39.1})
-    stable, unstable, guide = fig.data
+    stable, unstable, guide, limit = fig.data
     np.testing.assert_allclose(stable.y, [0.01, 0.04, 0.16])  # meV/atom
     assert list(unstable.x) == [40.0] and unstable.marker.symbol == "x"
     assert guide.y[1] / guide.y[0] == pytest.approx((40 / 5) ** 2)
-    assert fig.layout.shapes[0].x0 == 39.1 and fig.layout.xaxis.type == "log"
+    assert list(limit.x) == [39.1, 39.1] and fig.layout.xaxis.type == "log"
+    assert limit.y[0] < 0.01 and limit.y[1] > 10  # spans the data
     drift = timestep_figure({"EMT": scan}, {"EMT": 39.1}, "drift")
-    assert len(drift.data) == 3 and len(drift.data[2].x) == 0
+    assert len(drift.data) == 4 and len(drift.data[2].x) == 0
     with pytest.raises(ValueError, match="quantity"):
         timestep_figure({"EMT": scan}, quantity="temperature")

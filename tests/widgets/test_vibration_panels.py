@@ -38,8 +38,13 @@ def test_clicking_a_band_animates_that_mode(bands):
     structure = panel.structure
     assert structure.scene.n_frames == 6 and structure.frame.max == 5
     assert len(structure.drawn_arrows) == 8  # one arrow per atom of the 2×2×2 supercell
-    lengths = [np.linalg.norm(end - start) for start, end in structure.drawn_arrows]
-    assert 0.1 < max(lengths) <= 0.25 + 1e-9  # the amplitude bounds every displacement
+    # arrows follow the displacements of the frame, scaled so that the longest is 1.5 Å
+    arrows = np.array([end - start for start, end in structure.drawn_arrows])
+    _, displacements = panel._frames_for_mode(4, 2)
+    u = np.array(displacements)
+    assert np.linalg.norm(u, axis=2).max() <= 0.25 + 1e-12  # the amplitude bounds every displacement
+    scale = 1.5 / np.linalg.norm(u, axis=2).max()
+    np.testing.assert_allclose(arrows, scale * u[0], atol=1e-9)
     assert f"{bands.frequencies_thz[4, 2]:.3f} THz" in panel.status.value
     marker = panel.figure.data[-1]
     assert marker.y[0] == pytest.approx(bands.frequencies_thz[4, 2])
