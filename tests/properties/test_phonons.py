@@ -143,3 +143,19 @@ def test_phonon_bad_input(emt_fc):
         compute_band_structure(emt_fc, path="GQX")
     with pytest.raises(ValueError, match="no eigenvectors"):
         mode_frames(compute_band_structure(emt_fc, path="GX", npoints=3), 0, 0)
+
+
+@pytest.mark.parametrize(
+    "structure, path, branches",
+    [("bcc", "GHNGPH,PN", 3), ("hcp", "GMKGALHA,LM,KH", 6)],
+)
+def test_standard_paths_for_bcc_and_hcp(structure, path, branches):
+    # EMT copper in other lattices: not stable, but the path machinery is what is tested
+    atoms = bulk("Cu", structure, a=2.87) if structure == "bcc" else bulk("Cu", "hcp", a=2.55, c=4.16)
+    fc = compute_force_constants(atoms, EMT(), supercell=2)
+    bands = compute_band_structure(fc, npoints=3)
+    assert bands.frequencies_thz.shape[1] == branches
+    # ASE's standard path of the lattice phonopy found, special point by special point
+    parts = [p.replace("G", "Γ") for p in path.split(",")]
+    pairs = [(p[k], p[k + 1]) for p in parts for k in range(len(p) - 1)]
+    assert [(a, b) for a, b, *_ in bands.segments] == pairs
