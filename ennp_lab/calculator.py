@@ -11,7 +11,7 @@ from ase.calculators.calculator import Calculator, PropertyNotImplementedError, 
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from ennp_lab import keys
-from ennp_lab.derivatives import HessianOperator, compute_properties
+from ennp_lab.derivatives import HessianOperator, compute_properties, compute_strain_derivatives
 from ennp_lab.device import resolve_device
 from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.interface import PotentialModel
@@ -90,6 +90,12 @@ class ENNPCalculator(Calculator):
             return _numpy(operator.matvec(v.to(device=positions.device, dtype=positions.dtype)))
 
         return product
+
+    def get_strain_derivatives(self, atoms: Atoms | None = None) -> dict[str, np.ndarray]:
+        """∂²E/∂ε∂ε (3, 3, 3, 3) eV and ∂²E/∂ε∂x (3, 3, N, 3) eV/Å of a periodic structure by
+        autograd (see :func:`ennp_lab.derivatives.compute_strain_derivatives`)."""
+        out = compute_strain_derivatives(self.model, self._graph(self._atoms_or_last(atoms)))
+        return {k: _numpy(v) for k, v in out.items()}
 
     def _atoms_or_last(self, atoms: Atoms | None) -> Atoms:
         atoms = self.atoms if atoms is None else atoms

@@ -26,7 +26,7 @@ from ennp_lab import keys
 from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.interface import PotentialModel
 
-__all__ = ["HessianOperator", "compute_properties"]
+__all__ = ["HessianOperator", "compute_properties", "compute_strain_derivatives"]
 
 
 def compute_properties(
@@ -157,3 +157,51 @@ class HessianOperator:
                 unit[r, a, i, a] = 1.0
         return self.matvec(unit.reshape(-1, n, 3), create_graph).reshape(len(index), 3, n, 3)
 
+
+
+def compute_strain_derivatives(model: PotentialModel, graph: AtomGraph) -> dict[str, torch.Tensor]:
+    """Second derivatives of the energy of one periodic structure with respect to strain.
+
+    With the symmetric homogeneous deformation of :func:`compute_properties`
+    (x' = x (I + ε̃), cell' = cell (I + ε̃), ε̃ = (ε + εᵀ)/2):
+
+        ``strain_hessian``[a, b, c, d] = ∂²E/∂ε_ab ∂ε_cd            (3, 3, 3, 3) eV,
+        ``strain_position``[a, b, i, k] = ∂²E/∂ε_ab ∂x_ik           (3, 3, N, 3) eV/Å,
+
+    together with ``energy`` (eV) and ``strain_gradient`` ∂E/∂ε (3, 3) eV (= V σ).
+    Nine double-backward passes. The clamped-ion elastic tensor is
+    C_abcd = (1/V) ∂²E/∂ε_ab∂ε_cd at zero stress; the mixed block gives the
+    internal-relaxation correction.
+
+    Raises:
+        ValueError: the graph holds more than one structure, or is not 3D-periodic.
+    """
+    if graph.num_graphs != 1:
+        raise ValueError("strain derivatives are computed for one structure at a time")
+    if not bool(graph.pbc.all()):
+        raise ValueError("strain derivatives need a structure periodic in all three directions")
+    positions = graph.positions.detach().clone().requires_grad_(True)
+    strain = torch.zeros_like(graph.cell, requires_grad=True)
+    sym = 0.5 * (strain + strain.transpose(1, 2))
+    used_positions = positions + positions @ sym[0]
+    used_cell = graph.cell + torch.bmm(graph.cell, sym)
+    energy = model(graph, used_positions, used_cell)[keys.ENERGY]
+    (gradient,) = torch.autograd.grad(energy.sum(), strain, create_graph=True)
+    gradient = gradient[0]
+    n = positions.shape[0]
+    hess = torch.zeros(3, 3, 3, 3, dtype=gradient.dtype, device=gradient.device)
+    mixed = torch.zeros(3, 3, n, 3, dtype=gradient.dtype, device=gradient.device)
+    if gradient.requires_grad:
+        for a in range(3):
+            for b in range(3):
+                d_strain, d_pos = torch.autograd.grad(gradient[a, b], (strain, positions), retain_graph=True, allow_unused=True)
+                if d_strain is not None:
+                    hess[a, b] = d_strain[0]
+                if d_pos is not None:
+                    mixed[a, b] = d_pos
+    return {
+        keys.ENERGY: energy.detach(),
+        "strain_gradient": gradient.detach(),
+        "strain_hessian": hess.detach(),
+        "strain_position": mixed.detach(),
+    }

@@ -75,3 +75,16 @@ def test_smooth_ennp_trained_on_a_noisy_reference_allows_a_longer_time_step():
     # the ENNP sits much closer to the smooth curvature than to the rippled one
     assert rows["ENNP"].lambda_max < rows["EMT+ripple"].lambda_max - 0.5 * (rows["EMT+ripple"].lambda_max - rows["EMT"].lambda_max)
     assert rows["ENNP"].dt_max > 1.1 * rows["EMT+ripple"].dt_max
+
+
+@pytest.mark.slow
+def test_shipped_model_elastic_constants_within_five_percent_of_emt(cu_emt):
+    from ase.calculators.emt import EMT
+
+    from ennp_lab.properties.elasticity import compute_elastic_tensor
+
+    cell = bulk("Cu", "fcc", a=3.5898, cubic=True)
+    reference = compute_elastic_tensor(cell, EMT()).voigt
+    predicted = compute_elastic_tensor(cell, ENNPCalculator(cu_emt, device="cpu")).voigt  # autograd
+    for i, j in [(0, 0), (0, 1), (3, 3)]:  # C11, C12, C44
+        assert predicted[i, j] == pytest.approx(reference[i, j], rel=0.05)
