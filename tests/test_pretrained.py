@@ -88,3 +88,19 @@ def test_shipped_model_elastic_constants_within_five_percent_of_emt(cu_emt):
     predicted = compute_elastic_tensor(cell, ENNPCalculator(cu_emt, device="cpu")).voigt  # autograd
     for i, j in [(0, 0), (0, 1), (3, 3)]:  # C11, C12, C44
         assert predicted[i, j] == pytest.approx(reference[i, j], rel=0.05)
+
+
+@pytest.mark.slow
+def test_shipped_model_surface_energies_ordered_and_within_five_percent_of_emt(cu_emt):
+    from ase.calculators.emt import EMT
+
+    from ennp_lab.properties.surfaces import compute_surface_energy
+
+    cell = bulk("Cu", "fcc", a=3.5898, cubic=True)
+    calc = ENNPCalculator(cu_emt, device="cpu")
+    facets = [(1, 1, 1), (1, 0, 0), (1, 1, 0)]
+    reference = [compute_surface_energy(cell, EMT(), m).gamma for m in facets]
+    predicted = [compute_surface_energy(cell, calc, m).gamma for m in facets]
+    assert predicted[0] < predicted[1] < predicted[2]  # γ(111) < γ(100) < γ(110), as EMT
+    for p, r in zip(predicted, reference):
+        assert p == pytest.approx(r, rel=0.05)

@@ -1,0 +1,99 @@
+"""Surface energies vs orientation, the broken-bond γ(n) model and Wulff shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase.build import bulk
+from ase.calculators.emt import EMT
+
+from ennp_lab.properties.surfaces import (
+    build_slab,
+    compute_surface_energy,
+    fit_orientation_model,
+    miller_normal,
+    symmetry_images,
+    wulff_shape,
+)
+from ennp_lab.units import EV_PER_A2_TO_J_PER_M2 as J_M2
+
+CU = bulk("Cu", "fcc", a=3.5898, cubic=True)
+
+
+@pytest.fixture(scope="module")
+def emt_gammas():
+    return {m: compute_surface_energy(CU, EMT(), m, layers=7) for m in [(1, 1, 1), (1, 0, 0), (1, 1, 0)]}
+
+
+def test_emt_copper_surface_energies_match_references(emt_gammas):
+    reference = {(1, 1, 1): 1.0437, (1, 0, 0): 1.1338, (1, 1, 0): 1.2292}  # J/m², relaxed
+    for miller, gamma in reference.items():
+        assert emt_gammas[miller].gamma * J_M2 == pytest.approx(gamma, abs=0.005)
+        # relaxation only lowers the energy
+        assert emt_gammas[miller].gamma <= emt_gammas[miller].gamma_unrelaxed + 1e-12
+
+
+def test_layer_convergence_of_the_111_surface(emt_gammas):
+    thick = compute_surface_energy(CU, EMT(), (1, 1, 1), layers=11)
+    assert thick.n_atoms > emt_gammas[(1, 1, 1)].n_atoms
+    assert abs(thick.gamma - emt_gammas[(1, 1, 1)].gamma) * J_M2 < 0.002
+
+
+def test_slab_geometry_and_normals():
+    slab = build_slab(CU, (1, 1, 0), layers=5, vacuum=8.0)
+    normal = miller_normal(CU, (1, 1, 0))
+    np.testing.assert_allclose(np.abs(normal), [2**-0.5, 2**-0.5, 0], atol=1e-12)
+    # the slab's third axis is along the surface normal and carries the vacuum
+    in_plane = np.cross(slab.cell[0], slab.cell[1])
+    assert slab.pbc.all() and len(slab) == 5 * 4  # 4 atoms per (110) layer of the conventional cell
+    heights = slab.positions @ (in_plane / np.linalg.norm(in_plane))
+    assert np.ptp(heights) < slab.get_volume() / np.linalg.norm(in_plane) - 15.9
+    with pytest.raises(ValueError, match="not all zero"):
+        build_slab(CU, (0, 0, 0))
+    with pytest.raises(ValueError, match="two layers"):
+        build_slab(CU, (1, 1, 1), layers=1)
+
+
+def test_point_group_images_of_facets():
+    assert len(symmetry_images(CU, (1, 1, 1))) == 8
+    assert len(symmetry_images(CU, (1, 0, 0))) == 6
+    assert len(symmetry_images(CU, (1, 1, 0))) == 12
+    assert len(symmetry_images(CU, (2, 1, 0))) == 24
+    hcp = bulk("Cu", "hcp", a=2.55, c=4.16)
+    assert len(symmetry_images(hcp, (0, 0, 1))) == 2
+
+
+def test_orientation_model_predicts_held_out_orientations(emt_gammas):
+    train = list(emt_gammas.values()) + [compute_surface_energy(CU, EMT(), (2, 1, 0), layers=9)]
+    model = fit_orientation_model(CU, train, n_shells=2)
+    for miller in [(2, 1, 1), (3, 1, 1), (2, 2, 1)]:
+        held_out = compute_surface_energy(CU, EMT(), miller, layers=9)
+        predicted = float(model(miller_normal(CU, miller))[0])
+        assert predicted == pytest.approx(held_out.gamma, rel=0.01)
+    # the model is invariant under the point group by construction
+    images = [miller_normal(CU, m) for m in symmetry_images(CU, (3, 2, 1))]
+    assert np.ptp(model(np.array(images))) < 1e-12
+    with pytest.raises(ValueError, match="at least"):
+        fit_orientation_model(CU, train[:2], n_shells=2)
+
+
+def test_wulff_shape_of_copper(emt_gammas):
+    gammas = {m: e.gamma for m, e in emt_gammas.items()}
+    shape = wulff_shape(CU, gammas)
+    fractions = shape.area_fractions
+    assert sum(fractions.values()) == pytest.approx(1.0)
+    assert fractions[(1, 1, 1)] > fractions[(1, 0, 0)] > fractions[(1, 1, 0)] > 0
+    # every vertex satisfies every facet inequality, and some lie on each present facet
+    for miller, gamma in gammas.items():
+        for image in symmetry_images(CU, miller):
+            assert np.all(shape.vertices @ miller_normal(CU, image) <= gamma + 1e-9)
+    # a (110) energy above √(3/2)·γ(111)-like bounds removes the (110) facets entirely
+    no_110 = wulff_shape(CU, {**gammas, (1, 1, 0): 3 * gammas[(1, 1, 0)]})
+    assert no_110.area_fractions[(1, 1, 0)] == 0.0
+    # one family alone: a regular octahedron of (111) planes
+    octahedron = wulff_shape(CU, {(1, 1, 1): 1.0})
+    assert len(octahedron.vertices) == 6 and octahedron.area_fractions[(1, 1, 1)] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="positive"):
+        wulff_shape(CU, {(1, 1, 1): -1.0})
+    with pytest.raises(ValueError, match="finite shape"):  # two basal planes enclose nothing
+        wulff_shape(bulk("Cu", "hcp", a=2.55, c=4.16), {(0, 0, 1): 1.0})
