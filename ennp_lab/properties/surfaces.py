@@ -44,6 +44,7 @@ __all__ = [
     "build_slab",
     "compute_surface_energy",
     "fit_orientation_model",
+    "is_symmetric_slab",
     "miller_normal",
     "symmetry_images",
     "wulff_shape",
@@ -80,6 +81,25 @@ def build_slab(bulk: Atoms, miller: Sequence[int], layers: int = 7, vacuum: floa
     return slab
 
 
+def is_symmetric_slab(slab: Atoms, symprec: float = 1e-3) -> bool:
+    """Whether the slab's two faces are equivalent: some symmetry operation of the slab
+    (spglib, with the vacuum as part of the cell) reverses the surface normal."""
+    normal = np.cross(slab.cell[0], slab.cell[1])
+    normal /= np.linalg.norm(normal)
+    lattice = slab.cell.array
+    try:
+        dataset = spglib.get_symmetry_dataset((lattice, slab.get_scaled_positions(), slab.numbers), symprec=symprec)
+    except Exception:  # spglib found nothing usable
+        return False
+    if dataset is None:
+        return False
+    for rotation in dataset.rotations:
+        cartesian = lattice.T @ rotation @ np.linalg.inv(lattice.T)
+        if normal @ cartesian @ normal < -0.99:
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class SurfaceEnergy:
     """γ of one orientation.
@@ -92,6 +112,8 @@ class SurfaceEnergy:
         layers: layers in the slab.
         n_atoms: atoms in the slab.
         relaxed: whether positions were relaxed.
+        symmetric: whether the two faces are equivalent (:func:`is_symmetric_slab`);
+            γ of an asymmetric slab is the mean of two different surfaces.
     """
 
     miller: Miller
@@ -101,6 +123,7 @@ class SurfaceEnergy:
     layers: int
     n_atoms: int
     relaxed: bool
+    symmetric: bool = True
 
 
 def _energy(atoms: Atoms, calc: Calculator) -> float:
@@ -131,6 +154,7 @@ def compute_surface_energy(
         raise ValueError("the bulk cell must be periodic in all three directions")
     e_bulk = _energy(bulk, calc) / len(bulk)
     slab = build_slab(bulk, miller, layers, vacuum)
+    symmetric = is_symmetric_slab(slab)
     area = float(np.linalg.norm(np.cross(slab.cell[0], slab.cell[1])))
     unrelaxed = (_energy(slab, calc) - len(slab) * e_bulk) / (2 * area)
     gamma = unrelaxed
@@ -138,7 +162,7 @@ def compute_surface_energy(
         slab.calc = calc
         BFGS(slab, logfile=None).run(fmax=fmax, steps=500)
         gamma = (float(slab.get_potential_energy()) - len(slab) * e_bulk) / (2 * area)
-    return SurfaceEnergy(_miller(miller), float(gamma), float(unrelaxed), area, layers, len(slab), relax)
+    return SurfaceEnergy(_miller(miller), float(gamma), float(unrelaxed), area, layers, len(slab), relax, symmetric)
 
 
 def _point_group(bulk: Atoms, symprec: float = 1e-4) -> np.ndarray:

@@ -11,6 +11,7 @@ from ennp_lab.properties.surfaces import (
     build_slab,
     compute_surface_energy,
     fit_orientation_model,
+    is_symmetric_slab,
     miller_normal,
     symmetry_images,
     wulff_shape,
@@ -29,6 +30,7 @@ def test_emt_copper_surface_energies_match_references(emt_gammas):
     reference = {(1, 1, 1): 1.0437, (1, 0, 0): 1.1338, (1, 1, 0): 1.2292}  # J/m², relaxed
     for miller, gamma in reference.items():
         assert emt_gammas[miller].gamma * J_M2 == pytest.approx(gamma, abs=0.005)
+        assert emt_gammas[miller].symmetric
         # relaxation only lowers the energy
         assert emt_gammas[miller].gamma <= emt_gammas[miller].gamma_unrelaxed + 1e-12
 
@@ -97,3 +99,18 @@ def test_wulff_shape_of_copper(emt_gammas):
         wulff_shape(CU, {(1, 1, 1): -1.0})
     with pytest.raises(ValueError, match="finite shape"):  # two basal planes enclose nothing
         wulff_shape(bulk("Cu", "hcp", a=2.55, c=4.16), {(0, 0, 1): 1.0})
+
+
+@pytest.mark.parametrize("structure, millers", [
+    ("fcc", [(1, 1, 1), (1, 0, 0), (1, 1, 0), (2, 1, 0), (3, 2, 1)]),
+    ("hcp", [(0, 0, 1), (1, 0, 0), (1, 0, 1)]),
+])
+def test_slabs_have_two_equivalent_faces(structure, millers):
+    crystal = CU if structure == "fcc" else bulk("Cu", "hcp", a=2.55, c=4.16)
+    for miller in millers:
+        for layers in (5, 6):
+            assert is_symmetric_slab(build_slab(crystal, miller, layers=layers))
+    broken = build_slab(crystal, millers[0], layers=5)
+    top = np.argmax(broken.positions @ np.cross(broken.cell[0], broken.cell[1]))
+    broken.positions[top] += 0.3 * np.cross(broken.cell[0], broken.cell[1]) / np.linalg.norm(np.cross(broken.cell[0], broken.cell[1]))
+    assert not is_symmetric_slab(broken)
