@@ -17,6 +17,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 from scipy.spatial.transform import Rotation
 
+from ennp_lab.data.generators import strained_frames
 from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.elastic_head import ElasticTensorModel
 from ennp_lab.properties.elasticity import ElasticTensor, compute_elastic_tensor, full_to_voigt
@@ -36,13 +37,9 @@ def elastic_tensor_samples(
     cell: Atoms, calc: Calculator, n_samples: int, max_strain: float = 0.03, seed: int = 0, rotate: bool = True
 ) -> list[ElasticSample]:
     """Strained (and randomly rotated) copies of ``cell`` with their C from ``calc``."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed + 1)  # rotations; the strains come from the data generator's stream
     samples = []
-    for _ in range(n_samples):
-        strain = rng.uniform(-max_strain, max_strain, size=(3, 3))
-        strain = 0.5 * (strain + strain.T)
-        atoms = cell.copy()
-        atoms.set_cell(cell.cell.array @ (np.eye(3) + strain), scale_atoms=True)
+    for atoms in strained_frames(cell, n_samples, max_strain=max_strain, rattle=0.0, seed=seed):
         if rotate:
             r = Rotation.random(random_state=rng.integers(2**31)).as_matrix()
             atoms.set_cell(atoms.cell.array @ r.T, scale_atoms=True)
