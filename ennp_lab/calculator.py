@@ -24,7 +24,9 @@ class ENNPCalculator(Calculator):
 
     Provides ``energy``, ``free_energy`` (= energy), ``energies`` (per atom), ``forces``
     (always computed together with the energy) and ``stress`` (Voigt order xx, yy, zz, yz, xz, xy, eV/Å³; periodic cells only), plus
-    :meth:`get_hessian`. All results are float64 numpy arrays in ASE units.
+    :meth:`get_hessian`. A model's declared heads (e.g. a 0o pseudoscalar ``chirality``)
+    come along as ``get_property(name)`` (dim,) and ``get_property(name + "_per_atom")``
+    (N, dim), in e3nn's irreps basis. All results are float64 numpy arrays in ASE units.
 
     Args:
         model: the potential; it is moved to ``device`` (the model owns its dtype).
@@ -38,6 +40,12 @@ class ENNPCalculator(Calculator):
         self.device = resolve_device(device)
         self.model = model.to(self.device)
         self.model.eval()
+        heads = getattr(getattr(model, "config", None), "heads", None) or {}
+        #: declared heads: ``name`` (dim,) summed over atoms and ``name_per_atom`` (N, dim)
+        self.heads = tuple(heads)
+        self.implemented_properties = list(type(self).implemented_properties) + [
+            n for name in self.heads for n in (name, name + "_per_atom")
+        ]
 
     def _graph(self, atoms: Atoms) -> AtomGraph:
         return AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.device)
@@ -61,6 +69,9 @@ class ENNPCalculator(Calculator):
             self.results[keys.FORCES] = _numpy(out[keys.FORCES])
         if keys.STRESS in out:
             self.results[keys.STRESS] = full_3x3_to_voigt_6_stress(_numpy(out[keys.STRESS][0]))
+        for name in self.heads:
+            self.results[name] = _numpy(out[name][0])
+            self.results[name + "_per_atom"] = _numpy(out[name + "_per_atom"])
 
     def get_hessian(self, atoms: Atoms | None = None, indices: Sequence[int] | None = None) -> np.ndarray:
         """Hessian ∂²E/∂x∂x of ``atoms`` (or the last structure) by autograd.

@@ -20,6 +20,7 @@ EXPECTED_PERIODIC = {
     "lattice translation of atoms",
     "wrap",
     "change of lattice basis",
+    "time reversal",
 }
 
 
@@ -35,7 +36,7 @@ def test_periodic_alloy_is_equivariant(alloy_model, triclinic_alloy, seed):
 
 def test_molecule_is_equivariant(molecule_model, ethanol):
     report = check_equivariance(ENNPCalculator(molecule_model, device="cpu"), ethanol)
-    assert set(report) == {"rotation", "inversion", "reflection", "improper rotation", "translation", "permutation"}
+    assert set(report) == {"rotation", "inversion", "reflection", "improper rotation", "translation", "permutation", "time reversal"}
     for op, errors in report.items():
         for output, err in errors.items():
             assert err < 1e-10, f"{op}: {output} leaks {err:.2e}"

@@ -81,6 +81,9 @@ class AtomGraph:
         shifts: (E, 3) int64 integer cell shifts S, r_ij = x_j − x_i + S · cell.
         batch: (N,) int64 structure index of each atom.
         cutoff: the neighbor cutoff (Å) the edges were built with.
+        magmoms: initial magnetic moments (μ_B) when the Atoms carry them: (N,)
+            collinear or (N, 3) non-collinear; ``None`` otherwise. Time reversal flips
+            them; models that ignore them are trivially time-reversal invariant.
     """
 
     positions: torch.Tensor
@@ -91,6 +94,7 @@ class AtomGraph:
     shifts: torch.Tensor
     batch: torch.Tensor
     cutoff: float
+    magmoms: torch.Tensor | None = None
 
     @property
     def num_graphs(self) -> int:
@@ -194,6 +198,11 @@ class AtomGraph:
             shifts=torch.as_tensor(s, **as_i),
             batch=torch.zeros(len(atoms), **as_i),
             cutoff=float(cutoff),
+            magmoms=(
+                torch.as_tensor(np.asarray(atoms.get_initial_magnetic_moments(), dtype=float), **as_f)
+                if atoms.has("initial_magmoms")
+                else None
+            ),
         )
 
     @classmethod
@@ -220,4 +229,21 @@ class AtomGraph:
             shifts=torch.cat([g.shifts for g in graphs]),
             batch=torch.cat([g.batch + off for g, off in zip(graphs, graph_offsets)]),
             cutoff=graphs[0].cutoff,
+            magmoms=_collate_magmoms(graphs),
         )
+
+
+def _collate_magmoms(graphs: Sequence[AtomGraph]) -> torch.Tensor | None:
+    """Moments of a batch: ``None`` if no structure has any, zeros for those without."""
+    given = [g.magmoms for g in graphs if g.magmoms is not None]
+    if not given:
+        return None
+    shapes = {m.shape[1:] for m in given}
+    if len(shapes) > 1:
+        raise ValueError("cannot batch collinear (N,) and non-collinear (N, 3) magnetic moments together")
+    tail = given[0].shape[1:]
+    ref = given[0]
+    return torch.cat([
+        g.magmoms if g.magmoms is not None else torch.zeros((g.num_atoms, *tail), dtype=ref.dtype, device=ref.device)
+        for g in graphs
+    ])

@@ -12,7 +12,7 @@ from e3nn import o3
 from ennp_lab import keys
 from ennp_lab.device import dtype_name, resolve_dtype
 from ennp_lab.graph.data import AtomGraph
-from ennp_lab.nn import EquivariantHead, InteractionBlock, RadialEmbedding, ScalarReadout, SpeciesIndex
+from ennp_lab.nn import EquivariantHead, InteractionBlock, RadialEmbedding, ScalarReadout, SpeciesIndex, exact_wigner_3j
 
 __all__ = ["ENNPConfig", "ENNP", "build_ennp", "default_hidden_irreps"]
 
@@ -150,13 +150,19 @@ class ENNP(torch.nn.Module):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             model = cls(config)
-        return model.to(resolve_dtype(config.dtype))
+        return model.to(resolve_dtype(config.dtype)).exact_constants()
+
+    def exact_constants(self) -> "ENNP":
+        """Recompute e3nn's Clebsch–Gordan buffers exactly in the current dtype (after a
+        cast or loading a state dict; see :mod:`ennp_lab.nn.constants`)."""
+        exact_wigner_3j(self)
+        return self
 
     def with_dtype(self, dtype: torch.dtype | str) -> "ENNP":
         """This model cast to ``dtype`` (in place), its config updated to match."""
         dtype = resolve_dtype(dtype)
         self.config = replace(self.config, dtype=dtype_name(dtype))
-        return self.to(dtype)
+        return self.to(dtype).exact_constants()
 
     @property
     def cutoff(self) -> float:

@@ -56,6 +56,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> E
         config = ENNPConfig.from_dict(dict(payload["config"]))
         model = ENNP.from_config(config)
         model.load_state_dict(payload["state_dict"], strict=True)
+        model.exact_constants()  # checkpoints made before this fix hold float32-rounded ones
     except (KeyError, TypeError, RuntimeError) as exc:
         raise ValueError(f"{path}: the stored weights do not match the stored config: {exc}") from exc
     return model.to(device)

@@ -3,6 +3,7 @@
 | name | what | recipe |
 |---|---|---|
 | ``cu-emt`` | Cu ENNP trained on EMT data (MD 300–1500 K, strains, rattles, vacancies, slabs) | ``configs/cu-emt.json`` |
+| ``chirality-o3`` | O(3) ENNP with a 0o (pseudoscalar) head trained on the chirality label χ of 240 enantiomer pairs (:mod:`ennp_lab.data.chiral`) | ``scripts/train_chirality.py`` |
 | ``cu-ripple`` | the same kind of model trained on EMT plus a 2 meV, 0.25 Å pair ripple (a "noisy reference", :func:`ennp_lab.data.reference.rippled_emt`) | ``configs/cu-ripple.json`` |
 """
 
@@ -19,7 +20,7 @@ from ennp_lab.models.io import load_model
 __all__ = ["PRETRAINED", "load_pretrained", "pretrained_path"]
 
 #: name → file inside this package
-PRETRAINED = {"cu-emt": "cu-emt.pt", "cu-ripple": "cu-ripple.pt"}
+PRETRAINED = {"cu-emt": "cu-emt.pt", "cu-ripple": "cu-ripple.pt", "chirality-o3": "chirality-o3.pt"}
 
 
 def pretrained_path(name: str):
