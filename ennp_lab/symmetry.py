@@ -48,6 +48,8 @@ __all__ = [
     "standard_operations",
     "irreps_matrix",
     "equivariance_report",
+    "SymmetryComparison",
+    "compare_under_operation",
 ]
 
 
@@ -478,3 +480,40 @@ def equivariance_report(
         proper=np.array([op.proper for op in ops]),
         kinds=tuple(op.kind for op in ops),
     )
+
+
+@dataclass(frozen=True)
+class SymmetryComparison:
+    """A structure, its image under one operation, and each calculator's view of both.
+
+    Attributes:
+        operation: the operation g.
+        original: the structure A.
+        transformed: g·A.
+        forces: label → (F(A) (N, 3), F(g·A) (N, 3)) eV/Å.
+        expected_forces: label → g·F(A) (N, 3) eV/Å, what F(g·A) must be.
+        reports: label → :class:`EquivarianceReport` for this one operation.
+    """
+
+    operation: Operation
+    original: Atoms
+    transformed: Atoms
+    forces: dict[str, tuple[np.ndarray, np.ndarray]]
+    expected_forces: dict[str, np.ndarray]
+    reports: dict[str, EquivarianceReport]
+
+
+def compare_under_operation(calculators: Mapping[str, Calculator], atoms: Atoms, operation: Operation) -> SymmetryComparison:
+    """Evaluate every calculator on A and g·A (forces and the one-operation report)."""
+    if operation.needs_pbc and not np.all(atoms.pbc):
+        raise ValueError(f"{operation.name} needs a structure periodic in three directions")
+    transformed = operation.apply(atoms)
+    forces, expected, reports = {}, {}, {}
+    rule = OutputRule(keys.FORCES, "cartesian vector", per_atom=True)
+    for label, calc in calculators.items():
+        before = _evaluate(calc, atoms, [rule])[keys.FORCES]
+        after = _evaluate(calc, transformed, [rule])[keys.FORCES]
+        forces[label] = (before, after)
+        expected[label] = rule.transform(before, operation)
+        reports[label] = equivariance_report(calc, atoms, [operation])
+    return SymmetryComparison(operation, atoms, transformed, forces, expected, reports)

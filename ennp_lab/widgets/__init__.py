@@ -4,10 +4,21 @@ Not imported by ``import ennp_lab``. Panels keep their state in Python, so tests
 them without a browser.
 """
 
+from ennp_lab.widgets.chirality import ChiralityPanel
 from ennp_lab.widgets.elasticity import ElasticityPanel, SurfacePanel
 from ennp_lab.widgets.phonons import PhononPanel
 from ennp_lab.widgets.structure import StructurePanel
+from ennp_lab.widgets.symmetry import SymmetryPanel
 from ennp_lab.widgets.timestep import TimestepPanel
 from ennp_lab.widgets.training import TrainingPanel
 
-__all__ = ["ElasticityPanel", "PhononPanel", "StructurePanel", "SurfacePanel", "TimestepPanel", "TrainingPanel"]
+__all__ = [
+    "ChiralityPanel",
+    "ElasticityPanel",
+    "PhononPanel",
+    "StructurePanel",
+    "SurfacePanel",
+    "SymmetryPanel",
+    "TimestepPanel",
+    "TrainingPanel",
+]

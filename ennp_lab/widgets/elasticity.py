@@ -10,20 +10,13 @@ from ase import Atoms
 
 from ennp_lab.properties.elasticity import ElasticTensor, directional_surface
 from ennp_lab.properties.surfaces import OrientationModel, SurfaceEnergy, WulffShape
+from ennp_lab.widgets._figures import replace_figure
 from ennp_lab.viz.elasticity import QUANTITIES, directional_surface_figure, polar_cut_figure, voigt_matrix_figure
 from ennp_lab.viz.surfaces import gamma_polar_figure, wulff_figure
 
 __all__ = ["ElasticityPanel", "SurfacePanel"]
 
 PLANES = {"(001)": (0, 0, 1), "(110)": (1, 1, 0), "(111)": (1, 1, 1)}
-
-
-def _replace(figure: go.FigureWidget, new: go.Figure) -> None:
-    """Swap a FigureWidget's traces and layout for those of ``new``."""
-    with figure.batch_update():
-        figure.data = ()
-        figure.add_traces(list(new.data))
-        figure.layout = new.layout
 
 
 class ElasticityPanel:
@@ -61,11 +54,11 @@ class ElasticityPanel:
         return directional_surface_figure(surfaces, self.bound.value)
 
     def _on_quantity(self, _change) -> None:
-        _replace(self.surface, self._surface_figure())
+        replace_figure(self.surface, self._surface_figure())
         self._on_plane(None)
 
     def _on_plane(self, _change) -> None:
-        _replace(self.cut, polar_cut_figure(self.tensors, self.quantity.value, PLANES[self.plane.value]))
+        replace_figure(self.cut, polar_cut_figure(self.tensors, self.quantity.value, PLANES[self.plane.value]))
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -100,10 +93,10 @@ class SurfacePanel:
         self.widget = widgets.VBox([widgets.HBox([self.zone, self.shape]), widgets.HBox([self.polar, self.wulff])])
 
     def _on_zone(self, change) -> None:
-        _replace(self.polar, gamma_polar_figure(self.bulk, self.models, self.energies, self.ZONES[change["new"]]))
+        replace_figure(self.polar, gamma_polar_figure(self.bulk, self.models, self.energies, self.ZONES[change["new"]]))
 
     def _on_shape(self, change) -> None:
-        _replace(self.wulff, wulff_figure(self.shapes[change["new"]], f"Wulff shape, {change['new']}"))
+        replace_figure(self.wulff, wulff_figure(self.shapes[change["new"]], f"Wulff shape, {change['new']}"))
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
