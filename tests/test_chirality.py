@@ -130,3 +130,15 @@ def test_training_o3_fits_chirality_and_parity_blind_cannot():
     assert o3_train.r2 >= 0.9 and o3_test.max_pair_sum <= 1e-10
     for ev in blind:
         assert ev.max_pair_difference <= 1e-8 and ev.r2 <= 0.05
+
+
+@pytest.mark.slow
+def test_xtb_relaxed_real_chiral_molecules():
+    """GFN2-xTB keeps the gauche (C2, chiral) H2O2 and N2H4 chiral; mirror images flip χ."""
+    pytest.importorskip("tblite")
+    chiral = real_chiral_molecules(relax=True)
+    names = {a.info["name"] for a in chiral}
+    assert {"H2O2", "N2H4"} <= names
+    for a in chiral:
+        assert a.info["config_type"] == "g2-xtb"
+        assert abs(pseudoscalar_label(mirror_image(a)) + pseudoscalar_label(a)) < 1e-12

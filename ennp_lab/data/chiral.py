@@ -159,6 +159,8 @@ def real_chiral_molecules(min_label: float = 1e-3, relax: bool = False, max_atom
         if len(atoms) > max_atoms or len(atoms) < 4:
             continue
         atoms = Atoms(atoms.numbers, positions=atoms.positions)
+        if abs(pseudoscalar_label(atoms)) <= min_label:
+            continue  # achiral as tabulated (a relaxation keeps a mirror symmetry it starts with)
         if calc is not None:
             from ase.optimize import BFGS
 
@@ -167,7 +169,7 @@ def real_chiral_molecules(min_label: float = 1e-3, relax: bool = False, max_atom
             atoms = Atoms(atoms.numbers, positions=atoms.positions)
         if abs(pseudoscalar_label(atoms)) > min_label:
             atoms.info["name"] = name
-            atoms.info["config_type"] = "g2"
+            atoms.info["config_type"] = "g2-xtb" if relax else "g2"
             out.append(atoms)
     return out
 
