@@ -4,6 +4,7 @@
 |---|---|---|
 | ``cu-emt`` | Cu ENNP trained on EMT data (MD 300–1500 K, strains, rattles, vacancies, slabs) | ``configs/cu-emt.json`` |
 | ``chirality-o3`` | O(3) ENNP with a 0o (pseudoscalar) head trained on the chirality label χ of 240 enantiomer pairs (:mod:`ennp_lab.data.chiral`) | ``scripts/train_chirality.py`` |
+| ``cu-bulk-ensemble`` | four Cu ENNPs (seeds 0–3, bootstrap resamples) trained on EMT *bulk* frames only (MD 300–900 K, ±3 % strains, rattles), for uncertainty: surfaces, vacancies and large strains are out of distribution; :func:`load_pretrained_ensemble` | ``scripts/train_ensemble.py`` |
 | ``cu-ripple`` | the same kind of model trained on EMT plus a 2 meV, 0.25 Å pair ripple (a "noisy reference", :func:`ennp_lab.data.reference.rippled_emt`) | ``configs/cu-ripple.json`` |
 """
 
@@ -17,10 +18,12 @@ from ennp_lab.device import resolve_device, resolve_dtype
 from ennp_lab.models.ennp import ENNP
 from ennp_lab.models.io import load_model
 
-__all__ = ["PRETRAINED", "load_pretrained", "pretrained_path"]
+__all__ = ["PRETRAINED", "ENSEMBLES", "load_pretrained", "load_pretrained_ensemble", "pretrained_path"]
 
 #: name → file inside this package
 PRETRAINED = {"cu-emt": "cu-emt.pt", "cu-ripple": "cu-ripple.pt", "chirality-o3": "chirality-o3.pt"}
+#: name → folder of ``member_k.pt`` files inside this package
+ENSEMBLES = {"cu-bulk-ensemble": "cu-bulk-ensemble"}
 
 
 def pretrained_path(name: str):
@@ -42,3 +45,17 @@ def load_pretrained(name: str, device: str | torch.device = "cpu", dtype: str | 
     if dtype is not None:
         model = model.with_dtype(resolve_dtype(dtype))
     return model
+
+
+def load_pretrained_ensemble(name: str, device: str | torch.device = "cpu", dtype: str | torch.dtype | None = "float64"):
+    """Load a shipped ensemble (:class:`~ennp_lab.learning.ensemble.Ensemble`), by default in float64."""
+    from ennp_lab.learning.ensemble import Ensemble
+
+    if name not in ENSEMBLES:
+        raise ValueError(f"unknown pretrained ensemble {name!r}; available: {', '.join(sorted(ENSEMBLES))}")
+    folder = resources.files(__name__) / ENSEMBLES[name]
+    paths = sorted((p for p in folder.iterdir() if p.name.startswith("member_") and p.name.endswith(".pt")), key=lambda p: p.name)
+    members = [load_model(p, device=resolve_device(device)) for p in paths]
+    if dtype is not None:
+        members = [m.with_dtype(resolve_dtype(dtype)) for m in members]
+    return Ensemble(members)
