@@ -12,6 +12,7 @@ def test_import_ennp_lab_loads_no_ui_library():
         "import ennp_lab.properties.surfaces, ennp_lab.learning.tensors, ennp_lab.models.elastic_head\n"
         "import ennp_lab.symmetry, ennp_lab.models.naive, ennp_lab.models.chirality, ennp_lab.data.chiral\n"
         "import ennp_lab.properties.chirality, ennp_lab.learning.heads, ennp_lab.learning.ensemble, ennp_lab.learning.calibration\n"
+        "import ennp_lab.learning.active\n"
         "import ennp_lab.data.reference, ennp_lab.structures.build\n"
         "bad = [m for m in ('ipywidgets', 'plotly', 'nglview', 'anywidget', 'IPython.display') if m in sys.modules]\n"
         "print(','.join(bad))\n"

@@ -1,0 +1,174 @@
+"""Active learning: the ensemble chooses which configurations the oracle labels next.
+
+Each round:
+
+1. train an ensemble on the labelled frames (:func:`~ennp_lab.learning.ensemble.train_ensemble`);
+2. explore: ``pool_generator(calc, round, seed)`` returns candidate structures, typically
+   snapshots of MD driven by the ensemble itself (:func:`md_pool`);
+3. score every candidate by its largest per-atom force disagreement max_i σ_F,i and
+   pick the ``per_round`` highest (``strategy="uncertainty"``), or ``per_round`` at
+   random (``strategy="random"``, the control);
+4. label the picks with the oracle (EMT for metals, GFN2-xTB for molecules) and add them.
+
+The record of each round holds the held-out force MAE of the ensemble mean against the
+oracle, the mean σ_F on the held-out frames and on the pool, and the frames picked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+from ennp_lab.data.generators import label_frames, md_frames
+from ennp_lab.learning.ensemble import Ensemble, EnsembleCalculator, train_ensemble
+from ennp_lab.learning.train import TrainConfig
+from ennp_lab.models.ennp import ENNP
+
+__all__ = ["RoundRecord", "ActiveLearningResult", "md_pool", "ensemble_force_errors", "active_learning_loop"]
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """One round: training-set size, held-out force MAE (eV/Å) and mean σ_F (eV/Å) of the
+    ensemble trained on it, mean σ_F over the pool, and the frames picked to label next."""
+
+    round: int
+    n_train: int
+    test_force_mae: float
+    test_sigma: float
+    pool_sigma: float
+    picked: tuple[Atoms, ...]
+    picked_sigma: np.ndarray
+
+
+@dataclass
+class ActiveLearningResult:
+    """All rounds, the final labelled set and the last ensemble."""
+
+    strategy: str
+    rounds: list[RoundRecord] = field(default_factory=list)
+    frames: list[Atoms] = field(default_factory=list)
+    ensemble: Ensemble | None = None
+
+    @property
+    def force_mae(self) -> np.ndarray:
+        return np.array([r.test_force_mae for r in self.rounds])
+
+    @property
+    def n_train(self) -> np.ndarray:
+        return np.array([r.n_train for r in self.rounds])
+
+
+def md_pool(starts: Sequence[Atoms], temperatures_K: Sequence[float] = (300.0, 900.0, 1500.0), n_frames: int = 4,
+            interval: int = 10) -> Callable[[Calculator, int, int], list[Atoms]]:
+    """A pool generator: Langevin MD (2 fs) driven by the current model from each start at
+    each temperature, ``n_frames`` snapshots each; runs that fail (atoms collide where the
+    model is off the map) are skipped."""
+
+    def generate(calc: Calculator, round_index: int, seed: int) -> list[Atoms]:
+        pool = []
+        for s, start in enumerate(starts):
+            for t, T in enumerate(temperatures_K):
+                try:
+                    frames = md_frames(start, calc, T, n_frames, interval=interval, equilibration=20,
+                                       seed=seed + 1000 * round_index + 10 * s + t)
+                except (ValueError, RuntimeError):
+                    continue  # atoms collided: the model is off the map there
+                pool += [Atoms(f.numbers, f.positions, cell=f.cell, pbc=f.pbc,
+                               info=dict(f.info, start=s, source=f"md start {s} {T:g} K")) for f in frames]
+        return pool
+
+    return generate
+
+
+def ensemble_force_errors(calc: EnsembleCalculator, frames: Sequence[Atoms]) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: mean |F_mean − F_label| (eV/Å, over atoms and components) and mean σ_F."""
+    errors, sigmas = [], []
+    for frame in frames:
+        a = frame.copy()
+        a.calc = calc
+        errors.append(float(np.abs(a.get_forces() - frame.get_forces()).mean()))
+        sigmas.append(float(calc.results["forces_std"].mean()))
+    return np.array(errors), np.array(sigmas)
+
+
+def active_learning_loop(
+    oracle: Calculator,
+    initial_frames: Sequence[Atoms],
+    pool_generator: Callable[[Calculator, int, int], list[Atoms]],
+    build: Callable[..., ENNP],
+    test_frames: Sequence[Atoms],
+    rounds: int = 4,
+    per_round: int = 8,
+    ensemble_size: int = 3,
+    config: TrainConfig = TrainConfig(max_epochs=30, early_stopping_patience=None, progress=False),
+    strategy: str = "uncertainty",
+    seed: int = 0,
+    workers: int = 1,
+    device: str = "cpu",
+    callback: Callable[[RoundRecord], bool | None] | None = None,
+) -> ActiveLearningResult:
+    """Run ``rounds`` rounds of train → explore → pick → label (see the module docstring).
+
+    Args:
+        oracle: labels picked frames (energy, forces, stress).
+        initial_frames: the labelled start (e.g. ≤ 10 frames).
+        pool_generator: ``(calc, round, seed) → candidates``, e.g. :func:`md_pool`.
+        build: called as ``build(seed=...)``, a fresh ENNP per member per round.
+        test_frames: labelled held-out frames for the error record.
+        rounds: number of label rounds (a final ensemble is trained and recorded after the last).
+        per_round: frames labelled per round.
+        ensemble_size, config, workers, device: as in :func:`train_ensemble`.
+        strategy: "uncertainty" (largest max_i σ_F,i) or "random".
+        seed: seeds members, exploration and random picks.
+        callback: called with each :class:`RoundRecord`; returning True stops.
+
+    Returns:
+        :class:`ActiveLearningResult` with ``rounds + 1`` records (the last has no picks).
+    """
+    if strategy not in ("uncertainty", "random"):
+        raise ValueError(f"unknown strategy {strategy!r}; choose 'uncertainty' or 'random'")
+    if not initial_frames or not test_frames:
+        raise ValueError("active learning needs initial labelled frames and labelled test frames")
+    rng = np.random.default_rng(seed)
+    frames = list(initial_frames)
+    result = ActiveLearningResult(strategy)
+    for r in range(rounds + 1):
+        ensemble, _ = train_ensemble(build, frames, frames, size=ensemble_size, config=config,
+                                     seed=seed + 100 * r, workers=workers, device=device)
+        calc = EnsembleCalculator(ensemble, device=device)
+        errors, sigmas = ensemble_force_errors(calc, test_frames)
+        picked: list[Atoms] = []
+        picked_sigma = np.zeros(0)
+        pool_sigma = float("nan")
+        if r < rounds:
+            pool = pool_generator(calc, r, seed)
+            if not pool:
+                raise ValueError(f"round {r}: the pool generator returned no candidates")
+            scores = []
+            for candidate in pool:
+                a = candidate.copy()
+                a.calc = calc
+                a.get_forces()
+                scores.append(float(calc.results["forces_std"].max()))
+            scores = np.array(scores)
+            pool_sigma = float(scores.mean())
+            if strategy == "uncertainty":
+                order = np.argsort(-scores)[:per_round]
+            else:
+                order = rng.choice(len(pool), size=min(per_round, len(pool)), replace=False)
+            picked = label_frames([pool[i] for i in order], oracle, f"active_round_{r}")
+            picked_sigma = scores[order]
+        record = RoundRecord(r, len(frames), float(errors.mean()), float(sigmas.mean()), pool_sigma,
+                             tuple(picked), picked_sigma)
+        result.rounds.append(record)
+        result.ensemble = ensemble
+        frames += picked
+        result.frames = list(frames)
+        if callback is not None and callback(record):
+            break
+    return result
