@@ -30,6 +30,8 @@ import numpy as np
 from ase import Atoms
 from ase.data import atomic_numbers, covalent_radii
 
+from ennp_lab.symmetry import random_rotation
+
 __all__ = [
     "CHIRALITY_KEY",
     "SUBSTITUENTS",
@@ -83,14 +85,6 @@ def mirror_image(atoms: Atoms, normal: Sequence[float] = (1.0, 0.0, 0.0)) -> Ato
     return out
 
 
-def _random_rotation(rng: np.random.Generator) -> np.ndarray:
-    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
-    q = q * np.sign(np.diag(r))
-    if np.linalg.det(q) < 0:
-        q[:, 0] = -q[:, 0]
-    return q
-
-
 def stereocentre(substituents: Sequence[str] | None = None, distortion: float = 0.1, seed: int = 0) -> Atoms:
     """C bonded to four substituents at distorted tetrahedral directions, randomly oriented.
 
@@ -111,7 +105,7 @@ def stereocentre(substituents: Sequence[str] | None = None, distortion: float = 
     c = atomic_numbers["C"]
     lengths = np.array([covalent_radii[c] + covalent_radii[atomic_numbers[s]] for s in subs])
     lengths *= 1.0 + 0.5 * distortion * rng.normal(size=4)
-    pos = np.vstack([np.zeros(3), dirs * lengths[:, None]]) @ _random_rotation(rng).T
+    pos = np.vstack([np.zeros(3), dirs * lengths[:, None]]) @ random_rotation(rng).T
     atoms = Atoms(["C", *subs], positions=pos)
     atoms.info["config_type"] = "stereocentre"
     return atoms
@@ -131,7 +125,7 @@ def helix(n_atoms: int = 7, handedness: int = 1, radius: float = 1.0, rise: floa
     theta = handedness * np.deg2rad(turn) * k
     pos = np.stack([radius * np.cos(theta), radius * np.sin(theta), rise * k], axis=1)
     pos += distortion * rng.normal(size=pos.shape)
-    atoms = Atoms(f"C{n_atoms}", positions=(pos - pos.mean(axis=0)) @ _random_rotation(rng).T)
+    atoms = Atoms(f"C{n_atoms}", positions=(pos - pos.mean(axis=0)) @ random_rotation(rng).T)
     atoms.info["config_type"] = "helix"
     return atoms
 
