@@ -16,9 +16,9 @@ The label is the pseudoscalar (dimensionless)
     g_a(r) = exp(−((r − μ_a)/s)²) f_c(r),   f_c(r) = ½ (1 + cos(π r / r_c)) for r < r_c,
 
 with species weights w₁(Z) = Z/10, w₂(Z) = √Z/3, w₃(Z) = 1, shells μ = (1.5, 2.5,
-3.5) Å (first, second, third neighbours), s = 0.6 Å, r_c = 4 Å and κ = 100. It is a smooth function of the positions, invariant under
-proper rotations, translations and permutations of equal atoms, and changes sign under
-any improper operation (a determinant of three polar vectors), so a mirror pair has
+3.5) Å (first, second, third neighbours), s = 0.6 Å, r_c = 4 Å and κ = 100. It is a
+smooth function of the positions, invariant under proper rotations, translations and
+permutations of equal atoms, and changes sign under any improper operation (a determinant of three polar vectors), so a mirror pair has
 labels χ and −χ, and every achiral structure has χ = 0.
 """
 
