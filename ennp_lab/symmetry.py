@@ -446,14 +446,7 @@ def equivariance_report(
             calculator's own outputs (added to the defaults).
         seed: for the default operations.
     """
-    if isinstance(model_or_calculator, Calculator):
-        calc = model_or_calculator
-    elif isinstance(model_or_calculator, torch.nn.Module):
-        from ennp_lab.calculator import ENNPCalculator
-
-        calc = ENNPCalculator(model_or_calculator, device="cpu")
-    else:
-        raise ValueError(f"expected an ennp_lab model or an ASE calculator, got {type(model_or_calculator).__name__}")
+    calc = _as_calculator(model_or_calculator)
     periodic = bool(np.all(atoms.pbc))
     rules = _default_rules(calc, periodic)
     if isinstance(outputs, Mapping):
@@ -462,13 +455,32 @@ def equivariance_report(
         rules = list(outputs)
     ops = standard_operations(atoms, seed) if operations is None else list(operations)
     ops = [op for op in ops if periodic or not op.needs_pbc]
+    reference = _evaluate_all(calc, atoms, rules)
+    return _report(ops, rules, reference, [_evaluate_all(calc, op.apply(atoms), rules) for op in ops])
+
+
+def _as_calculator(model_or_calculator) -> Calculator:
+    if isinstance(model_or_calculator, Calculator):
+        return model_or_calculator
+    if isinstance(model_or_calculator, torch.nn.Module):
+        from ennp_lab.calculator import ENNPCalculator
+
+        return ENNPCalculator(model_or_calculator, device="cpu")
+    raise ValueError(f"expected an ennp_lab model or an ASE calculator, got {type(model_or_calculator).__name__}")
+
+
+def _evaluate_all(calc: Calculator, atoms: Atoms, rules: Sequence[OutputRule]) -> dict[str, np.ndarray]:
     try:
-        reference = _evaluate(calc, atoms, rules)
+        return _evaluate(calc, atoms, rules)
     except PropertyNotImplementedError as exc:
         raise ValueError(f"the calculator cannot compute an output of the report: {exc}") from exc
+
+
+def _report(ops: Sequence[Operation], rules: Sequence[OutputRule], reference: dict[str, np.ndarray],
+            transformed: Sequence[dict[str, np.ndarray]]) -> EquivarianceReport:
+    """Leakage table from the outputs on A (``reference``) and on each g·A (``transformed``)."""
     leakage = np.zeros((len(ops), len(rules)))
-    for a, op in enumerate(ops):
-        got = _evaluate(calc, op.apply(atoms), rules)
+    for a, (op, got) in enumerate(zip(ops, transformed)):
         for b, rule in enumerate(rules):
             expected = rule.transform(reference[rule.name], op)
             scale = max(float(np.abs(expected).max()), 1e-12)
@@ -509,11 +521,14 @@ def compare_under_operation(calculators: Mapping[str, Calculator], atoms: Atoms,
         raise ValueError(f"{operation.name} needs a structure periodic in three directions")
     transformed = operation.apply(atoms)
     forces, expected, reports = {}, {}, {}
-    rule = OutputRule(keys.FORCES, "cartesian vector", per_atom=True)
+    periodic = bool(np.all(atoms.pbc))
     for label, calc in calculators.items():
-        before = _evaluate(calc, atoms, [rule])[keys.FORCES]
-        after = _evaluate(calc, transformed, [rule])[keys.FORCES]
-        forces[label] = (before, after)
-        expected[label] = rule.transform(before, operation)
-        reports[label] = equivariance_report(calc, atoms, [operation])
+        # each structure is evaluated once; forces and the report come from the same results
+        rules = _default_rules(calc, periodic)
+        before = _evaluate_all(calc, atoms, rules)
+        after = _evaluate_all(calc, transformed, rules)
+        rule = next(r for r in rules if r.name == keys.FORCES)
+        forces[label] = (before[keys.FORCES], after[keys.FORCES])
+        expected[label] = rule.transform(before[keys.FORCES], operation)
+        reports[label] = _report([operation], rules, before, [after])
     return SymmetryComparison(operation, atoms, transformed, forces, expected, reports)

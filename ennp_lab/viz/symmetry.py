@@ -78,7 +78,7 @@ def plane_trace(normal: Sequence[float], point: Sequence[float], size: float = 4
                      color=color, opacity=0.3, hoverinfo="skip", name="mirror plane")
 
 
-def _scene(span: float) -> dict:
+def _scene() -> dict:
     axis = dict(visible=False)
     return dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="data")
 
@@ -104,7 +104,7 @@ def side_by_side_figure(left: Atoms, right: Atoms, titles: Sequence[str] = ("A",
     if plane is not None:
         fig.add_trace(plane_trace(*plane), row=1, col=1)
         fig.add_trace(plane_trace(*plane), row=1, col=2)
-    fig.update_layout(scene=_scene(0), scene2=_scene(0), height=420, margin=dict(l=0, r=0, t=30, b=0))
+    fig.update_layout(scene=_scene(), scene2=_scene(), height=420, margin=dict(l=0, r=0, t=30, b=0))
     return fig
 
 
@@ -116,7 +116,7 @@ def enantiomer_figure(atoms: Atoms, image: Atoms, normal: Sequence[float], point
         fig.add_trace(trace)
     size = 0.6 * float(np.ptp(np.vstack([atoms.positions, image.positions]), axis=0).max()) + 1.0
     fig.add_trace(plane_trace(normal, point, size=size))
-    fig.update_layout(scene=_scene(0), height=380, margin=dict(l=0, r=0, t=30, b=0), title=title)
+    fig.update_layout(scene=_scene(), height=380, margin=dict(l=0, r=0, t=30, b=0), title=title)
     return fig
 
 
