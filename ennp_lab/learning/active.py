@@ -122,7 +122,8 @@ def active_learning_loop(
         test_frames: labelled held-out frames for the error record.
         rounds: number of label rounds (a final ensemble is trained and recorded after the last).
         per_round: frames labelled per round.
-        ensemble_size, config, workers, device: as in :func:`train_ensemble`.
+        ensemble_size, config, workers, device: as in :func:`train_ensemble`; the
+            labelled frames also serve as its validation set (they are all there is).
         strategy: "uncertainty" (largest max_i σ_F,i) or "random".
         seed: seeds members, exploration and random picks.
         callback: called with each :class:`RoundRecord`; returning True stops.
