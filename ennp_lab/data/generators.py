@@ -91,8 +91,14 @@ def md_frames(
     timestep_fs: float = 2.0,
     equilibration: int = 50,
     seed: int = 0,
+    max_force: float | None = None,
 ) -> list[Atoms]:
-    """Snapshots of Langevin MD (friction 0.02/fs) with ``calc``, every ``interval`` steps."""
+    """Snapshots of Langevin MD (friction 0.02/fs) with ``calc``, every ``interval`` steps.
+
+    Raises:
+        RuntimeError: a force component above ``max_force`` (eV/Å), when given: the run
+            has left the region where ``calc`` is sane (a model off its training data).
+    """
     rng = np.random.default_rng(seed)
     atoms = atoms.copy()
     atoms.calc = calc
@@ -100,6 +106,13 @@ def md_frames(
     dyn = Langevin(
         atoms, timestep_fs * units.fs, temperature_K=temperature_K, friction=0.02 / units.fs, fixcm=False, rng=rng
     )
+    if max_force is not None:
+        def guard() -> None:
+            worst = float(np.abs(atoms.get_forces()).max())
+            if not worst <= max_force:
+                raise RuntimeError(f"MD stopped: a force of {worst:.3g} eV/Å exceeds max_force = {max_force} eV/Å")
+
+        dyn.attach(guard, interval=1)
     dyn.run(equilibration)
     frames = []
     for _ in range(n_frames):

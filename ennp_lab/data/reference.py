@@ -24,7 +24,7 @@ from ase.calculators.mixing import SumCalculator
 
 from ennp_lab.graph.neighbors import neighbor_list
 
-__all__ = ["PairRipple", "rippled_emt"]
+__all__ = ["PairRipple", "rippled_emt", "noisy_force_labels"]
 
 
 class PairRipple(Calculator):
@@ -84,3 +84,32 @@ def rippled_emt(element: str = "Cu", amplitude: float = 0.002, wavelength: float
 
         r0 = emt_lattice_constant(element) / np.sqrt(2.0)
     return SumCalculator([EMT(), PairRipple(amplitude, wavelength, r0)])
+
+
+def noisy_force_labels(frames, sigma_by_element: dict[str, float], seed: int = 0) -> list[Atoms]:
+    """Copies of labelled ``frames`` whose forces carry Gaussian noise of standard
+    deviation ``sigma_by_element[symbol]`` (eV/Å, per component; elements not listed: 0).
+
+    A controlled *aleatoric* noise, e.g. a reference that converges one element worse
+    than another, to test that a heteroscedastic noise head recovers it. Energies and
+    stresses are kept.
+
+    Raises:
+        ValueError: frames without forces, a negative σ.
+    """
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    if any(s < 0 for s in sigma_by_element.values()):
+        raise ValueError(f"noise levels must be >= 0, got {sigma_by_element}")
+    rng = np.random.default_rng(seed)
+    out = []
+    for k, frame in enumerate(frames):
+        if frame.calc is None or "forces" not in frame.calc.results:
+            raise ValueError(f"frame {k} has no force labels to add noise to")
+        sigma = np.array([sigma_by_element.get(s, 0.0) for s in frame.get_chemical_symbols()])
+        atoms = frame.copy()
+        results = {key: np.copy(v) if isinstance(v, np.ndarray) else v for key, v in frame.calc.results.items()}
+        results["forces"] = results["forces"] + rng.normal(size=(len(atoms), 3)) * sigma[:, None]
+        atoms.calc = SinglePointCalculator(atoms, **results)
+        out.append(atoms)
+    return out

@@ -1,4 +1,4 @@
-"""Learning: datasets, training, evaluation, ensembles and calibration (active learning to come)."""
+"""Learning: datasets, training, evaluation, ensembles, noise heads, calibration and active learning."""
 
 from ennp_lab.learning.dataset import average_num_neighbors, build_samples, collate, fit_energy_shift, force_rms
 from ennp_lab.learning.metrics import Evaluation, evaluate

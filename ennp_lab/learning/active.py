@@ -6,7 +6,8 @@ Each round:
 2. explore: ``pool_generator(calc, round, seed)`` returns candidate structures, typically
    snapshots of MD driven by the ensemble itself (:func:`md_pool`);
 3. score every candidate by its largest per-atom force disagreement max_i σ_F,i and
-   pick the ``per_round`` highest (``strategy="uncertainty"``), or ``per_round`` at
+   pick the ``per_round`` highest (``strategy="uncertainty"``; optionally at most
+   ``max_per_source`` from any one MD run, for a diverse batch), or ``per_round`` at
    random (``strategy="random"``, the control);
 4. label the picks with the oracle (EMT for metals, GFN2-xTB for molecules) and add them.
 
@@ -64,22 +65,28 @@ class ActiveLearningResult:
 
 
 def md_pool(starts: Sequence[Atoms], temperatures_K: Sequence[float] = (300.0, 900.0, 1500.0), n_frames: int = 4,
-            interval: int = 10) -> Callable[[Calculator, int, int], list[Atoms]]:
+            interval: int = 10, equilibration: int = 20, max_force: float = 20.0,
+            names: Sequence[str] | None = None) -> Callable[[Calculator, int, int], list[Atoms]]:
     """A pool generator: Langevin MD (2 fs) driven by the current model from each start at
-    each temperature, ``n_frames`` snapshots each; runs that fail (atoms collide where the
-    model is off the map) are skipped."""
+    each temperature, ``n_frames`` snapshots each after ``equilibration`` steps. Runs that
+    blow up (a force above ``max_force`` eV/Å, atoms on top of each other: the model is off
+    its map there) are skipped. ``info["source"]`` names the start (``names[s]``, default
+    "start s") and temperature of every candidate."""
+    names = list(names) if names is not None else [f"start {s}" for s in range(len(starts))]
+    if len(names) != len(starts):
+        raise ValueError(f"{len(names)} names for {len(starts)} starts")
 
     def generate(calc: Calculator, round_index: int, seed: int) -> list[Atoms]:
         pool = []
         for s, start in enumerate(starts):
             for t, T in enumerate(temperatures_K):
                 try:
-                    frames = md_frames(start, calc, T, n_frames, interval=interval, equilibration=20,
-                                       seed=seed + 1000 * round_index + 10 * s + t)
+                    frames = md_frames(start, calc, T, n_frames, interval=interval, equilibration=equilibration,
+                                       seed=seed + 1000 * round_index + 10 * s + t, max_force=max_force)
                 except (ValueError, RuntimeError):
                     continue  # atoms collided: the model is off the map there
                 pool += [Atoms(f.numbers, f.positions, cell=f.cell, pbc=f.pbc,
-                               info=dict(f.info, start=s, source=f"md start {s} {T:g} K")) for f in frames]
+                               info=dict(f.info, start=s, source=f"{names[s]} {T:g} K")) for f in frames]
         return pool
 
     return generate
@@ -94,6 +101,23 @@ def ensemble_force_errors(calc: EnsembleCalculator, frames: Sequence[Atoms]) -> 
         errors.append(float(np.abs(a.get_forces() - frame.get_forces()).mean()))
         sigmas.append(float(calc.results["forces_std"].mean()))
     return np.array(errors), np.array(sigmas)
+
+
+def _most_uncertain(scores: np.ndarray, sources: list, n: int, max_per_source: int | None) -> np.ndarray:
+    """Indices of the ``n`` highest scores, at most ``max_per_source`` per source (greedy);
+    when the limit leaves too few, the rest are filled by score."""
+    order = list(np.argsort(-scores, kind="stable"))
+    if max_per_source is None:
+        return np.array(order[:n])
+    picked, counts = [], {}
+    for i in order:
+        if counts.get(sources[i], 0) < max_per_source:
+            picked.append(i)
+            counts[sources[i]] = counts.get(sources[i], 0) + 1
+        if len(picked) == n:
+            break
+    picked += [i for i in order if i not in picked][: n - len(picked)]
+    return np.array(picked)
 
 
 def active_learning_loop(
@@ -111,6 +135,8 @@ def active_learning_loop(
     workers: int = 1,
     device: str = "cpu",
     callback: Callable[[RoundRecord], bool | None] | None = None,
+    refine: TrainConfig | None = None,
+    max_per_source: int | None = None,
 ) -> ActiveLearningResult:
     """Run ``rounds`` rounds of train → explore → pick → label (see the module docstring).
 
@@ -127,6 +153,12 @@ def active_learning_loop(
         strategy: "uncertainty" (largest max_i σ_F,i) or "random".
         seed: seeds members, exploration and random picks.
         callback: called with each :class:`RoundRecord`; returning True stops.
+        max_per_source: diversity: at most this many picks per round from candidates with
+            the same ``info["source"]`` (one MD run), so a batch is not filled with
+            near-copies from the one trajectory that wandered furthest (None: no limit).
+        refine: warm start: after the first round, members continue from the previous
+            round's weights with this config (e.g. fewer epochs, ``fit_energy_shift=False``);
+            None retrains every round from scratch with ``config``.
 
     Returns:
         :class:`ActiveLearningResult` with ``rounds + 1`` records (the last has no picks).
@@ -138,9 +170,12 @@ def active_learning_loop(
     rng = np.random.default_rng(seed)
     frames = list(initial_frames)
     result = ActiveLearningResult(strategy)
+    ensemble: Ensemble | None = None
     for r in range(rounds + 1):
-        ensemble, _ = train_ensemble(build, frames, frames, size=ensemble_size, config=config,
-                                     seed=seed + 100 * r, workers=workers, device=device)
+        warm = refine is not None and ensemble is not None
+        ensemble, _ = train_ensemble(build, frames, frames, size=ensemble_size, config=refine if warm else config,
+                                     seed=seed + 100 * r, workers=workers, device=device,
+                                     initial=ensemble if warm else None)
         calc = EnsembleCalculator(ensemble, device=device)
         errors, sigmas = ensemble_force_errors(calc, test_frames)
         picked: list[Atoms] = []
@@ -155,11 +190,12 @@ def active_learning_loop(
                 a = candidate.copy()
                 a.calc = calc
                 a.get_forces()
+                candidate.arrays["forces_std"] = calc.results["forces_std"].copy()  # per atom, kept with the picks
                 scores.append(float(calc.results["forces_std"].max()))
             scores = np.array(scores)
             pool_sigma = float(scores.mean())
             if strategy == "uncertainty":
-                order = np.argsort(-scores)[:per_round]
+                order = _most_uncertain(scores, [c.info.get("source") for c in pool], per_round, max_per_source)
             else:
                 order = rng.choice(len(pool), size=min(per_round, len(pool)), replace=False)
             picked = label_frames([pool[i] for i in order], oracle, f"active_round_{r}")

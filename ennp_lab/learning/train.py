@@ -6,6 +6,17 @@ The loss of a batch of B structures with N atoms is
 
 in eV/atom, eV/Å and eV/Å³ (S: the structures with a stress label). Validation uses the
 exponential moving average (EMA) of the weights, which is also what is returned.
+
+Heteroscedastic noise (``TrainConfig.noise_head``): a model with a scalar per-atom head
+s_i = log σ_i² (:mod:`ennp_lab.learning.heteroscedastic`) also learns the variance of the
+label noise on each force component of atom i, by the Gaussian negative log-likelihood
+
+    L_noise = w_noise · mean_{i,α} ½ [ r_iα² / σ_i² + log σ_i² ],    r = stop_gradient(F − F̂),
+
+so the mean forces are fitted by the usual squared error, and σ_i² converges to the
+expected squared residual at atom i (aleatoric noise plus any misfit left on the
+training data). Stopping the gradient through r keeps noisy atoms from being
+down-weighted in the fit of the mean (the failure mode of plain NLL training).
 """
 
 from __future__ import annotations
@@ -60,6 +71,9 @@ class TrainConfig:
             before training.
         max_time_s: stop after this much wall time (None: no limit).
         progress: show a tqdm progress bar.
+        noise_head: name of a scalar ("0e") per-atom head trained as log σ_i² of the
+            force-label noise by Gaussian NLL (None: no noise model).
+        noise_weight: weight w_noise of that NLL term.
     """
 
     max_epochs: int = 100
@@ -83,6 +97,8 @@ class TrainConfig:
     fit_energy_shift: bool = True
     max_time_s: float | None = None
     progress: bool = True
+    noise_head: str | None = None
+    noise_weight: float = 1.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -93,7 +109,7 @@ class TrainConfig:
             (self.scheduler in ("plateau", "cosine", "none"), f"scheduler must be 'plateau', 'cosine' or 'none', got {self.scheduler!r}"),
             (self.ema_decay is None or 0 < self.ema_decay < 1, "ema_decay must be in (0, 1)"),
             (self.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
-            (min(self.energy_weight, self.force_weight, self.stress_weight) >= 0, "loss weights must be >= 0"),
+            (min(self.energy_weight, self.force_weight, self.stress_weight, self.noise_weight) >= 0, "loss weights must be >= 0"),
         ]
         for ok, message in checks:
             if not ok:
@@ -151,7 +167,22 @@ def _loss(out: dict, batch: Batch, config: TrainConfig) -> torch.Tensor:
     if keys.STRESS in out and bool(batch.has_stress.any()):
         m = batch.has_stress
         loss = loss + config.stress_weight * ((out[keys.STRESS][m] - batch.stress[m]) ** 2).mean()
+    if config.noise_head is not None:
+        log_var = out[config.noise_head + "_per_atom"]  # (N, 1)
+        residual2 = (out[keys.FORCES] - batch.forces).detach() ** 2  # (N, 3)
+        loss = loss + config.noise_weight * (0.5 * (residual2 * torch.exp(-log_var) + log_var)).mean()
     return loss
+
+
+def _check_noise_head(model, config: TrainConfig) -> None:
+    if config.noise_head is None:
+        return
+    heads = getattr(getattr(model, "config", None), "heads", {}) or {}
+    if config.noise_head not in heads:
+        raise ValueError(f"noise_head {config.noise_head!r} is not a head of the model (heads: {sorted(heads) or 'none'}); "
+                         f"build it with heads={{{config.noise_head!r}: '0e'}}")
+    if str(heads[config.noise_head]).replace("1x", "") != "0e":
+        raise ValueError(f"noise_head {config.noise_head!r} must be one even scalar ('0e'), got {heads[config.noise_head]!r}")
 
 
 def _val_loss(ev: Evaluation, config: TrainConfig) -> float:
@@ -216,6 +247,7 @@ def train(
     """
     if not train_frames or not val_frames:
         raise ValueError("train needs at least one training and one validation frame")
+    _check_noise_head(model, config)
     train_samples = build_samples(train_frames, model.cutoff, model.dtype, model.device)
     val_samples = build_samples(val_frames, model.cutoff, model.dtype, model.device)
     optimizer = _make_optimizer(model, config)

@@ -11,8 +11,10 @@ from ennp_lab.widgets.structure import StructurePanel
 from ennp_lab.widgets.symmetry import SymmetryPanel
 from ennp_lab.widgets.timestep import TimestepPanel
 from ennp_lab.widgets.training import TrainingPanel
+from ennp_lab.widgets.uncertainty import ActiveLearningPanel, UncertaintyPanel
 
 __all__ = [
+    "ActiveLearningPanel",
     "ChiralityPanel",
     "ElasticityPanel",
     "PhononPanel",
@@ -21,4 +23,5 @@ __all__ = [
     "SymmetryPanel",
     "TimestepPanel",
     "TrainingPanel",
+    "UncertaintyPanel",
 ]
