@@ -26,6 +26,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--strategies", nargs="+", default=["uncertainty", "random"])
+    parser.add_argument("--score", default="max", choices=["max", "mean"])
+    parser.add_argument("--max-per-source", type=int, default=1)
     parser.add_argument("--json")
     args = parser.parse_args()
     rows = []
@@ -33,8 +35,8 @@ def main() -> None:
         problem = emt_copper_problem(epochs=args.epochs, seed=seed)
         for strategy in args.strategies:
             start = time.perf_counter()
-            result = active_learning_loop(**problem.loop_arguments(), strategy=strategy, workers=args.workers,
-                                          device=args.device)
+            kwargs = problem.loop_arguments() | dict(score=args.score, max_per_source=args.max_per_source or None)
+            result = active_learning_loop(**kwargs, strategy=strategy, workers=args.workers, device=args.device)
             row = dict(seed=seed, strategy=strategy, n_train=result.n_train.tolist(),
                        force_mae_mev=[1e3 * x for x in result.force_mae],
                        test_sigma_mev=[1e3 * r.test_sigma for r in result.rounds],

@@ -24,7 +24,10 @@ from ase.calculators.mixing import SumCalculator
 
 from ennp_lab.graph.neighbors import neighbor_list
 
-__all__ = ["PairRipple", "rippled_emt", "noisy_force_labels"]
+__all__ = ["PairRipple", "rippled_emt", "noisy_force_labels", "CUAU_NOISE", "noisy_cuau_frames"]
+
+#: force-label noise (eV/Å per component) of :func:`noisy_cuau_frames`
+CUAU_NOISE = {"Au": 0.3, "Cu": 0.1}
 
 
 class PairRipple(Calculator):
@@ -113,3 +116,18 @@ def noisy_force_labels(frames, sigma_by_element: dict[str, float], seed: int = 0
         atoms.calc = SinglePointCalculator(atoms, **results)
         out.append(atoms)
     return out
+
+
+def noisy_cuau_frames(n_frames: int, noise: dict[str, float] | None = None, rattle: float = 0.08,
+                      seed: int = 0) -> list[Atoms]:
+    """EMT-labelled, rattled 16-atom CuAu (every other atom Au, a = 3.75 Å) whose force
+    labels carry element-dependent Gaussian noise (default :data:`CUAU_NOISE`): a test
+    bed for heteroscedastic (aleatoric) noise models. ``config_type`` is "noisy CuAu"."""
+    from ase.build import bulk
+
+    from ennp_lab.data.generators import label_frames, rattled_frames
+
+    cell = bulk("Cu", "fcc", a=3.75, cubic=True).repeat((2, 2, 1))
+    cell.symbols[::2] = "Au"
+    clean = label_frames(rattled_frames(cell, n_frames, sigma=rattle, seed=seed), EMT(), "noisy CuAu")
+    return noisy_force_labels(clean, CUAU_NOISE if noise is None else noise, seed=seed + 1)

@@ -137,6 +137,7 @@ def active_learning_loop(
     callback: Callable[[RoundRecord], bool | None] | None = None,
     refine: TrainConfig | None = None,
     max_per_source: int | None = None,
+    score: str = "max",
 ) -> ActiveLearningResult:
     """Run ``rounds`` rounds of train → explore → pick → label (see the module docstring).
 
@@ -156,6 +157,8 @@ def active_learning_loop(
         max_per_source: diversity: at most this many picks per round from candidates with
             the same ``info["source"]`` (one MD run), so a batch is not filled with
             near-copies from the one trajectory that wandered furthest (None: no limit).
+        score: "max" scores a candidate by max_i σ_F,i (one atom far off), "mean" by the
+            mean over its atoms.
         refine: warm start: after the first round, members continue from the previous
             round's weights with this config (e.g. fewer epochs, ``fit_energy_shift=False``);
             None retrains every round from scratch with ``config``.
@@ -163,6 +166,8 @@ def active_learning_loop(
     Returns:
         :class:`ActiveLearningResult` with ``rounds + 1`` records (the last has no picks).
     """
+    if score not in ("max", "mean"):
+        raise ValueError(f"unknown score {score!r}; choose 'max' or 'mean'")
     if strategy not in ("uncertainty", "random"):
         raise ValueError(f"unknown strategy {strategy!r}; choose 'uncertainty' or 'random'")
     if not initial_frames or not test_frames:
@@ -191,7 +196,8 @@ def active_learning_loop(
                 a.calc = calc
                 a.get_forces()
                 candidate.arrays["forces_std"] = calc.results["forces_std"].copy()  # per atom, kept with the picks
-                scores.append(float(calc.results["forces_std"].max()))
+                sigma = calc.results["forces_std"]
+                scores.append(float(sigma.max() if score == "max" else sigma.mean()))
             scores = np.array(scores)
             pool_sigma = float(scores.mean())
             if strategy == "uncertainty":

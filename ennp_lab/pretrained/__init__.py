@@ -5,6 +5,7 @@
 | ``cu-emt`` | Cu ENNP trained on EMT data (MD 300–1500 K, strains, rattles, vacancies, slabs) | ``configs/cu-emt.json`` |
 | ``chirality-o3`` | O(3) ENNP with a 0o (pseudoscalar) head trained on the chirality label χ of 240 enantiomer pairs (:mod:`ennp_lab.data.chiral`) | ``scripts/train_chirality.py`` |
 | ``cu-bulk-ensemble`` | four Cu ENNPs (seeds 0–3, bootstrap resamples) trained on EMT *bulk* frames only (MD 300–900 K, ±3 % strains, rattles), for uncertainty: surfaces, vacancies and large strains are out of distribution; :func:`load_pretrained_ensemble` | ``scripts/train_ensemble.py`` |
+| ``cuau-noise-ensemble`` | three CuAu ENNPs with a heteroscedastic noise head, trained on EMT forces with 0.3 eV/Å (Au) and 0.1 eV/Å (Cu) label noise (:func:`ennp_lab.data.reference.noisy_cuau_frames`); predicts 0.32 and 0.11 eV/Å on held-out frames | ``scripts/train_noise_ensemble.py`` |
 | ``cu-ripple`` | the same kind of model trained on EMT plus a 2 meV, 0.25 Å pair ripple (a "noisy reference", :func:`ennp_lab.data.reference.rippled_emt`) | ``configs/cu-ripple.json`` |
 """
 
@@ -23,7 +24,7 @@ __all__ = ["PRETRAINED", "ENSEMBLES", "load_pretrained", "load_pretrained_ensemb
 #: name → file inside this package
 PRETRAINED = {"cu-emt": "cu-emt.pt", "cu-ripple": "cu-ripple.pt", "chirality-o3": "chirality-o3.pt"}
 #: name → folder of ``member_k.pt`` files inside this package
-ENSEMBLES = {"cu-bulk-ensemble": "cu-bulk-ensemble"}
+ENSEMBLES = {"cu-bulk-ensemble": "cu-bulk-ensemble", "cuau-noise-ensemble": "cuau-noise-ensemble"}
 
 
 def pretrained_path(name: str):

@@ -9,24 +9,18 @@ from functools import partial
 
 import numpy as np
 import pytest
-from ase.build import bulk
-from ase.calculators.emt import EMT
-
-from ennp_lab.data.generators import label_frames, rattled_frames
-from ennp_lab.data.reference import noisy_force_labels
+from ennp_lab.data.reference import CUAU_NOISE, noisy_cuau_frames, noisy_force_labels
 from ennp_lab.learning import TrainConfig, train
 from ennp_lab.learning.ensemble import Ensemble, EnsembleCalculator, train_ensemble
 from ennp_lab.learning.heteroscedastic import NOISE_HEAD, decompose_uncertainty, noise_head, split_variance
 from ennp_lab.models import build_ennp
 from ennp_lab.testing import tiny_model
 
-NOISE = {"Au": 0.3, "Cu": 0.1}  # eV/Å per force component
+NOISE = CUAU_NOISE  # {"Au": 0.3, "Cu": 0.1} eV/Å per force component
 
 
 def _alloy_frames(n: int, seed: int):
-    cell = bulk("Cu", "fcc", a=3.75, cubic=True).repeat((2, 2, 1))
-    cell.symbols[::2] = "Au"
-    return label_frames(rattled_frames(cell, n, sigma=0.08, seed=seed), EMT(), "alloy")
+    return noisy_cuau_frames(n, noise={}, seed=seed)  # clean labels
 
 
 def test_split_variance_is_the_law_of_total_variance():
@@ -58,7 +52,7 @@ def test_noise_head_is_checked_and_reported():
         np.testing.assert_allclose(e, calc.results["forces_std"], atol=1e-12)
         np.testing.assert_allclose(t, calc.results["forces_std_total"], atol=1e-12)
         assert np.all(a > 0)
-    assert d.error is not None and d.calibration is not None and set(d.by_label()) == {"alloy"}
+    assert d.error is not None and d.calibration is not None and set(d.by_label()) == {"noisy CuAu"}
     with pytest.raises(ValueError, match="no noise head"):
         decompose_uncertainty(EnsembleCalculator(Ensemble([tiny_model(["Cu", "Au"], seed=s) for s in range(2)])), frames)
     with pytest.raises(ValueError, match="share"):
@@ -73,7 +67,7 @@ def test_noise_head_recovers_element_dependent_noise_and_total_sigma_is_calibrat
     NLL-trained head of each member predicts both within 30 % on held-out frames (the
     misfit of a tiny model adds a little), far above the ensemble spread, and the total σ
     is calibrated on the held-out noisy labels."""
-    noisy = noisy_force_labels(_alloy_frames(36, seed=0), NOISE, seed=1)
+    noisy = noisy_cuau_frames(36, seed=0)
     train_frames, val_frames, test = noisy[:24], noisy[24:28], noisy[28:]
     build = partial(build_ennp, ["Cu", "Au"], r_max=4.0, l_max=1, channels=8, layers=1, dtype="float64", heads=noise_head())
     config = TrainConfig(max_epochs=50, batch_size=4, lr=1e-2, scheduler="cosine", energy_weight=10.0,
