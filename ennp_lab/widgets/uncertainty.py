@@ -62,9 +62,10 @@ class UncertaintyPanel:
         self.temperature.observe(self._on_cell, names="value")
         rho = umap.spearman() if umap.sigma.size > 2 else float("nan")
         self.summary = widgets.HTML(f"Spearman rank correlation of σ and error over the map: <b>{rho:.2f}</b>")
-        map_box = widgets.VBox([self.map_figure, self.summary, widgets.HBox([self.strain, self.temperature])])
-        views = [self.structure_panel.widget] + ([self.calibration_figure] if calibration else [])
-        self.widget = widgets.VBox([map_box, self.structure, widgets.HBox(views)])
+        # one flat column: side by side, the nglview view collapses to zero width in JupyterLab
+        parts = [self.map_figure, self.summary, widgets.HBox([self.strain, self.temperature]), self.structure,
+                 self.structure_panel.widget] + ([self.calibration_figure] if calibration else [])
+        self.widget = widgets.VBox(parts)
 
     def _selected(self) -> tuple[Atoms, np.ndarray]:
         if self.structure.value == "map cell":
@@ -131,7 +132,7 @@ class ActiveLearningPanel:
         self.structure_panel: StructurePanel | None = None
         self._structure_box = widgets.VBox([])
         self.widget = widgets.VBox([widgets.HBox([self.start_button, self.stop_button, self.status]), self.figure,
-                                    widgets.HBox([self._structure_box, widgets.VBox([self.pick, self.picks_table])])])
+                                    self.picks_table, self.pick, self._structure_box])
 
     # -- running ---------------------------------------------------------------------
     def prepare(self, job: Callable[..., ActiveLearningResult], label: str = "run") -> None:
