@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/ennp-lab demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg tests notebooks
+	$(BIN)/python -m pytest --durations=30 --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg tests notebooks
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

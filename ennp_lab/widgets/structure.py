@@ -15,6 +15,13 @@ __all__ = ["StructurePanel"]
 
 
 def _nglview():
+    """Import nglview (lazily: it is slow to import and warns about pkg_resources).
+
+    In a kernel, nglview's first import displays its colour-scheme registry (an empty
+    widget output that per-atom colours need in the front end). A panel that will draw
+    later (from a callback, in another cell) calls this when it is built, so that output
+    lands in the cell that builds the panel.
+    """
     import warnings
 
     with warnings.catch_warnings():  # nglview 3.1.4 imports pkg_resources

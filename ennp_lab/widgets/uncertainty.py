@@ -17,7 +17,7 @@ from ennp_lab.learning.calibration import CalibrationReport
 from ennp_lab.learning.uncertainty_map import UncertaintyMap
 from ennp_lab.viz.uncertainty import active_learning_figure, calibration_figure, uncertainty_map_figure
 from ennp_lab.widgets._figures import replace_figure
-from ennp_lab.widgets.structure import StructurePanel
+from ennp_lab.widgets.structure import StructurePanel, _nglview
 
 __all__ = ["UncertaintyPanel", "ActiveLearningPanel"]
 
@@ -112,6 +112,7 @@ class ActiveLearningPanel:
     """
 
     def __init__(self) -> None:
+        _nglview()  # the structure view is built by a later round's callback; see _nglview
         self.records: dict[str, list[RoundRecord]] = {}
         self.results: dict[str, ActiveLearningResult] = {}
         self.figure = go.FigureWidget(active_learning_figure({}))
