@@ -7,10 +7,12 @@ notebook, so the three run the same thing.
 * **Held out:** the target distribution: EMT-driven MD from the same starts at the same
   temperatures as the exploration (bulk at 300 and 900 K, the vacancy and the (111) slab
   at 900 K), equally many frames of each.
-* **Exploration** each round: Langevin MD driven by the current ensemble — mostly bulk
-  at 300 and 900 K (``bulk_frames`` snapshots per run), plus short runs from a vacancy
-  and a slab at 900 K (``rare_frames`` each). Most candidates resemble each other, as in
-  real exploration; the informative ones are few.
+* **Exploration** each round: Langevin MD driven by the current ensemble, as real
+  exploration looks: mostly near-copies — ``cold_runs`` short bulk runs at 300 K
+  (``cold_frames`` snapshots each, close to the start frames) — and a few informative
+  frames: one bulk run at 900 K, one from a vacancy and one from a (111) slab at 900 K
+  (``rare_frames`` each, after ``rare_equilibration`` steps). With the defaults 6 of 30
+  candidates are informative, so 4 random picks hold about one of them a round.
 * **Oracle:** EMT.
 
 The cells are small (16-atom bulk, 3-layer slab) and the model tiny (l_max 1, 8
@@ -55,10 +57,12 @@ class ActiveLearningProblem:
                     build=self.build, test_frames=self.test, config=self.config, **self.options)
 
 
-def emt_copper_problem(n_initial: int = 6, n_test_per_kind: int = 4, bulk_frames: int = 10, rare_frames: int = 2,
-                       epochs: int = 30, seed: int = 0) -> ActiveLearningProblem:
+def emt_copper_problem(n_initial: int = 6, n_test_per_kind: int = 4, cold_runs: int = 6, cold_frames: int = 4,
+                       rare_frames: int = 2, rare_equilibration: int = 25, epochs: int = 45,
+                       seed: int = 0) -> ActiveLearningProblem:
     """The problem of the module docstring (4 rounds of 4 picks, 3 members, picks
-    diversified to at most one per MD run)."""
+    diversified to at most one per MD run; the loss weights are :class:`TrainConfig`'s
+    defaults, forces first)."""
     oracle = EMT()
     a0 = emt_lattice_constant("Cu")
     cell = bulk("Cu", "fcc", a=a0, cubic=True).repeat((2, 2, 1))
@@ -70,15 +74,16 @@ def emt_copper_problem(n_initial: int = 6, n_test_per_kind: int = 4, bulk_frames
     for k, (start, T, kind) in enumerate([(cell, 300.0, "bulk 300 K"), (cell, 900.0, "bulk 900 K"),
                                           (vacancy, 900.0, "vacancy 900 K"), (slab, 900.0, "slab 900 K")]):
         test += label_frames(md_frames(start, oracle, T, n, interval=20, seed=90 + k), oracle, kind)
-    bulk_pool = md_pool([cell], (300.0, 900.0), n_frames=bulk_frames, interval=5, equilibration=10, names=["bulk"])
-    rare_pool = md_pool([vacancy, slab], (900.0,), n_frames=rare_frames, interval=5, equilibration=10,
-                        names=["vacancy", "slab"])
+    cold_pool = md_pool([cell] * cold_runs, (300.0,), n_frames=cold_frames, interval=5, equilibration=10,
+                        names=[f"bulk {k}" for k in range(cold_runs)])
+    rare_pool = md_pool([cell, vacancy, slab], (900.0,), n_frames=rare_frames, interval=5,
+                        equilibration=rare_equilibration, names=["bulk", "vacancy", "slab"])
 
     def pool(calc: Calculator, round_index: int, pool_seed: int) -> list[Atoms]:
-        return bulk_pool(calc, round_index, pool_seed) + rare_pool(calc, round_index, pool_seed + 7)
+        return cold_pool(calc, round_index, pool_seed) + rare_pool(calc, round_index, pool_seed + 7)
 
     build = partial(build_ennp, ["Cu"], r_max=4.0, l_max=1, channels=8, layers=1, dtype="float64")
-    config = TrainConfig(max_epochs=epochs, batch_size=4, lr=1e-2, scheduler="cosine", energy_weight=10.0,
-                         stress_weight=100.0, early_stopping_patience=None, progress=False)
+    config = TrainConfig(max_epochs=epochs, batch_size=4, lr=1e-2, scheduler="cosine", early_stopping_patience=None,
+                         progress=False)
     options = dict(rounds=4, per_round=4, ensemble_size=3, max_per_source=1, seed=seed)
     return ActiveLearningProblem(oracle, initial, test, pool, build, config, options)

@@ -1,5 +1,5 @@
 """The active-learning loop: its mechanics on a tiny problem, and (slow) the acceptance run
-on EMT Cu: from 6 frames, 4 rounds halve the held-out force error."""
+on EMT Cu: from 6 frames, 4 rounds halve the held-out force error and beat random picks."""
 
 from __future__ import annotations
 
@@ -78,19 +78,33 @@ def test_diverse_picks_warm_start_and_md_guard():
         md_frames(cell, EMT(), 300.0, 2, interval=2, equilibration=2, max_force=1e-3)
 
 
+def _rare_picks(result) -> int:
+    """Picked frames from the informative runs (900 K: hot bulk, vacancy, slab)."""
+    return sum(f.info["source"].endswith("900 K") for r in result.rounds for f in r.picked)
+
+
 @pytest.mark.slow
-def test_active_learning_from_six_frames_halves_the_error_within_four_rounds():
+def test_active_learning_halves_the_error_and_beats_random_picks():
     """EMT Cu (:func:`emt_copper_problem`): 6 cold bulk frames, 4 rounds of 4 EMT labels
-    chosen by the ensemble's force disagreement among candidates from its own MD. The
-    held-out force MAE falls ≥ 2× within the 4 rounds. (Against random picks see
-    benchmarks/active_learning.py: on this problem they did as well, so no test claims
-    otherwise.)"""
+    chosen by the ensemble's force disagreement among 30 candidates from its own MD (24 of
+    them near-copies of cold bulk). The held-out force MAE falls ≥ 2× within the 4 rounds,
+    and the same number of frames picked at random from the same candidates does worse
+    after rounds 1–4 (benchmarks/active_learning.py runs more seeds)."""
     problem = emt_copper_problem()
     smart = active_learning_loop(**problem.loop_arguments(), strategy="uncertainty")
-    print("held-out force MAE per round (meV/Å):", np.round(1e3 * smart.force_mae))
+    blind = active_learning_loop(**problem.loop_arguments(), strategy="random")
+    print("held-out force MAE per round (meV/Å), uncertainty:", np.round(1e3 * smart.force_mae),
+          "random:", np.round(1e3 * blind.force_mae))
     assert len(problem.initial) <= 10 and len(smart.rounds) == 5
-    assert smart.n_train.tolist() == [6, 10, 14, 18, 22]
+    assert smart.n_train.tolist() == blind.n_train.tolist() == [6, 10, 14, 18, 22]
+    assert smart.force_mae[0] == pytest.approx(blind.force_mae[0])  # the same start
     assert smart.force_mae[0] / smart.force_mae[1:].min() >= 2.0
-    # every round's batch spans every kind of exploration run (the diversity limit), most uncertain first
+    # the learning curve after rounds 1-4: lower on average (by ≥ 10 %) and in at least 3 of the 4 rounds
+    # (round to round, training noise moves the error by ~10 meV/Å, so no single round decides)
+    assert smart.force_mae[1:].mean() < 0.9 * blind.force_mae[1:].mean()
+    assert (smart.force_mae[1:] < blind.force_mae[1:]).sum() >= 3
+    # why: disagreement finds the few informative candidates that random picks mostly miss
+    assert _rare_picks(smart) >= 2 * _rare_picks(blind)
+    # every round's batch spans four different MD runs (the diversity limit)
     for record in smart.rounds[:-1]:
         assert len({f.info["source"] for f in record.picked}) == 4
