@@ -23,8 +23,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/ennp-lab demo
 
+# Two pytest-xdist workers of one torch thread each; --dist loadfile keeps a notebook's
+# cells (and a module's fixtures) on one worker, in order, as nbval needs.
+WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest --durations=30 --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg tests notebooks
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --durations=30 --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg tests notebooks
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -40,6 +40,15 @@ ALL_EXECUTED = """() => {
   return code.length > 0 && code.every(c => typeof c.model.executionCount === 'number')
          && w.sessionContext.session.kernel.status === 'idle';
 }"""
+# Every output has drawn: at least one 3D view (canvas) and every plotly figure has its
+# traces. Polled, not slept on: on a busy 2-core machine widgets can take many seconds.
+WIDGETS_DRAWN = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  if (!w || !w.node) return false;
+  if (w.node.querySelectorAll('.jp-OutputArea canvas').length === 0) return false;
+  return Array.from(w.node.querySelectorAll('.jp-OutputArea .js-plotly-plot')).every(
+    p => p.querySelector('.scatterlayer .trace, .colorbar, .gl-container canvas') !== null);
+}"""
 KERNEL_READY = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   return !!(w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel
@@ -122,7 +131,11 @@ def test_notebook_renders_in_jupyterlab(lab, browser, name):
         page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         page.wait_for_function(ALL_EXECUTED, timeout=300_000, polling=500)
-        page.wait_for_timeout(3000)  # let the widgets draw
+        try:
+            page.wait_for_function(WIDGETS_DRAWN, timeout=120_000, polling=500)
+        except playwright_api.TimeoutError:
+            pass  # the assertions below say what is missing
+        page.wait_for_timeout(1000)  # a last frame after the DOM is complete
         page.screenshot(path=str(ARTIFACTS / f"{stem}-top.png"))
 
         notebook = page.locator(".jp-NotebookPanel:visible")
