@@ -7,7 +7,6 @@ from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
-import plotly.graph_objects as go
 from ase import Atoms
 
 from ennp_lab.symmetry import (
@@ -23,7 +22,7 @@ from ennp_lab.symmetry import (
     translation,
 )
 from ennp_lab.viz.symmetry import leakage_table_html, side_by_side_figure
-from ennp_lab.widgets._figures import replace_figure
+from ennp_lab.widgets._figures import FigureWidget, replace_figure
 
 __all__ = ["SymmetryPanel", "BASES"]
 
@@ -63,7 +62,7 @@ class SymmetryPanel:
         self.shuffle = widgets.Button(description="shuffle atoms")
         self._seed = 0
         self.comparison: SymmetryComparison | None = None
-        self.figure = go.FigureWidget()
+        self.figure = FigureWidget()
         self.table = widgets.HTML()
         self.status = widgets.HTML()
         self.model = widgets.Dropdown(description="forces of")
