@@ -7,13 +7,14 @@ from typing import Mapping, Sequence
 
 import ipywidgets as widgets
 import numpy as np
+import plotly.graph_objects as go
 from ase import Atoms
 
 from ennp_lab.properties.chirality import EnantiomerEvaluation
 from ennp_lab.symmetry import reflection
 from ennp_lab.viz.report import html_table
 from ennp_lab.viz.symmetry import chirality_parity_figure, enantiomer_figure
-from ennp_lab.widgets._figures import FigureWidget, replace_figure
+from ennp_lab.widgets._figures import replace_figure
 
 __all__ = ["ChiralityPanel"]
 
@@ -42,8 +43,8 @@ class ChiralityPanel:
             if len(ev.predicted) != 2 * len(self.pairs):
                 raise ValueError(f"evaluation {label!r} has {len(ev.predicted)} predictions for {2 * len(self.pairs)} molecules")
         self.pair = widgets.IntSlider(value=0, min=0, max=len(self.pairs) - 1, description="pair")
-        self.view = FigureWidget()
-        self.scatter = FigureWidget(chirality_parity_figure(self.evaluations, highlight=0))
+        self.view = go.FigureWidget()
+        self.scatter = go.FigureWidget(chirality_parity_figure(self.evaluations, highlight=0))
         self.table = widgets.HTML()
         self.pair.observe(lambda _: self.update(), names="value")
         self.widget = widgets.VBox([self.pair, widgets.HBox([self.view, self.table]), self.scatter])

@@ -10,7 +10,7 @@ from ase import Atoms
 
 from ennp_lab.properties.elasticity import ElasticTensor, directional_surface
 from ennp_lab.properties.surfaces import OrientationModel, SurfaceEnergy, WulffShape
-from ennp_lab.widgets._figures import FigureWidget, replace_figure
+from ennp_lab.widgets._figures import replace_figure
 from ennp_lab.viz.elasticity import QUANTITIES, directional_surface_figure, polar_cut_figure, voigt_matrix_figure
 from ennp_lab.viz.surfaces import gamma_polar_figure, wulff_figure
 
@@ -35,10 +35,10 @@ class ElasticityPanel:
         self.quantity = widgets.Dropdown(options=[(v[0], k) for k, v in QUANTITIES.items()], value="young", description="quantity")
         self.bound = widgets.ToggleButtons(options=["maximum", "minimum"], value="maximum", description="over m ⟂ n")
         self.plane = widgets.Dropdown(options=list(PLANES), value="(001)", description="plane")
-        self.surface = FigureWidget(self._surface_figure())
-        self.cut = FigureWidget(polar_cut_figure(self.tensors, self.quantity.value, PLANES[self.plane.value]))
+        self.surface = go.FigureWidget(self._surface_figure())
+        self.cut = go.FigureWidget(polar_cut_figure(self.tensors, self.quantity.value, PLANES[self.plane.value]))
         first = next(iter(self.tensors))
-        self.matrix = FigureWidget(voigt_matrix_figure(self.tensors[first], f"C_IJ of {first} (GPa)"))
+        self.matrix = go.FigureWidget(voigt_matrix_figure(self.tensors[first], f"C_IJ of {first} (GPa)"))
         for control in (self.quantity, self.bound):
             control.observe(self._on_quantity, names="value")
         self.plane.observe(self._on_plane, names="value")
@@ -86,8 +86,8 @@ class SurfacePanel:
         self.bulk, self.models, self.energies, self.shapes = bulk, dict(models), dict(energies), dict(shapes)
         self.zone = widgets.Dropdown(options=list(self.ZONES), value="[1-10] zone", description="normals in")
         self.shape = widgets.Dropdown(options=list(self.shapes), description="Wulff of")
-        self.polar = FigureWidget(gamma_polar_figure(bulk, self.models, self.energies, self.ZONES[self.zone.value]))
-        self.wulff = FigureWidget(wulff_figure(self.shapes[self.shape.value], f"Wulff shape, {self.shape.value}"))
+        self.polar = go.FigureWidget(gamma_polar_figure(bulk, self.models, self.energies, self.ZONES[self.zone.value]))
+        self.wulff = go.FigureWidget(wulff_figure(self.shapes[self.shape.value], f"Wulff shape, {self.shape.value}"))
         self.zone.observe(self._on_zone, names="value")
         self.shape.observe(self._on_shape, names="value")
         self.widget = widgets.VBox([widgets.HBox([self.zone, self.shape]), widgets.HBox([self.polar, self.wulff])])

@@ -13,7 +13,6 @@ from ase import Atoms
 from ennp_lab.properties.phonons import PhononBands, PhononDOS, mode_frames
 from ennp_lab.viz.phonons import band_structure_figure
 from ennp_lab.widgets.structure import StructurePanel
-from ennp_lab.widgets._figures import FigureWidget
 
 __all__ = ["PhononPanel"]
 
@@ -57,7 +56,7 @@ class PhononPanel:
         self.animated = animated[0] if animated else None
         self._frames_for_mode = frames_for_mode
         self.selected: tuple[int, int] | None = None
-        self.figure = FigureWidget(band_structure_figure(bands, dos, reference))
+        self.figure = go.FigureWidget(band_structure_figure(bands, dos, reference))
         self.figure.add_trace(go.Scatter(x=[], y=[], mode="markers", name="selected mode", showlegend=False,
                                          marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color="black", width=2))))
         for trace in self.figure.data:

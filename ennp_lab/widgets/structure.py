@@ -6,10 +6,10 @@ from typing import Sequence
 
 import ipywidgets as widgets
 import numpy as np
+import plotly.graph_objects as go
 from ase import Atoms
 
 from ennp_lab.viz.structure import StructureScene, build_structure_scene, colorbar_figure
-from ennp_lab.widgets._figures import FigureWidget
 
 __all__ = ["StructurePanel"]
 
@@ -82,7 +82,7 @@ class StructurePanel:
         widgets.jslink((self.play, "value"), (self.frame, "value"))
         self.repeat = [widgets.BoundedIntText(value=r, min=1, max=6, description=label, layout=widgets.Layout(width="130px"))
                        for r, label in zip(self.scene.repeat, ("a ×", "b ×", "c ×"))]
-        self.colorbar = FigureWidget(colorbar_figure(self.scene))
+        self.colorbar = go.FigureWidget(colorbar_figure(self.scene))
         self.frame.observe(self._on_frame, names="value")
         for box in self.repeat:
             box.observe(self._on_repeat, names="value")

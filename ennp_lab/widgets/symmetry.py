@@ -7,6 +7,7 @@ from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
+import plotly.graph_objects as go
 from ase import Atoms
 
 from ennp_lab.symmetry import (
@@ -22,7 +23,7 @@ from ennp_lab.symmetry import (
     translation,
 )
 from ennp_lab.viz.symmetry import leakage_table_html, side_by_side_figure
-from ennp_lab.widgets._figures import FigureWidget, replace_figure
+from ennp_lab.widgets._figures import replace_figure
 
 __all__ = ["SymmetryPanel", "BASES"]
 
@@ -62,7 +63,7 @@ class SymmetryPanel:
         self.shuffle = widgets.Button(description="shuffle atoms")
         self._seed = 0
         self.comparison: SymmetryComparison | None = None
-        self.figure = FigureWidget()
+        self.figure = go.FigureWidget()
         self.table = widgets.HTML()
         self.status = widgets.HTML()
         self.model = widgets.Dropdown(description="forces of")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Mapping
 
 import ipywidgets as widgets
+import plotly.graph_objects as go
 
 from ennp_lab.properties.md import TimestepScan
 from ennp_lab.viz.md import TIMESTEP_QUANTITIES, timestep_figure
-from ennp_lab.widgets._figures import FigureWidget
 
 __all__ = ["TimestepPanel"]
 
@@ -28,7 +28,7 @@ class TimestepPanel:
     def __init__(self, scans: Mapping[str, TimestepScan], dt_max: Mapping[str, float] | None = None) -> None:
         self.scans, self.dt_max = dict(scans), dict(dt_max or {})
         self.quantity = widgets.Dropdown(options=list(TIMESTEP_QUANTITIES), value="fluctuation", description="show")
-        self.figure = FigureWidget(timestep_figure(self.scans, self.dt_max, self.quantity.value))
+        self.figure = go.FigureWidget(timestep_figure(self.scans, self.dt_max, self.quantity.value))
         self.quantity.observe(self._on_quantity, names="value")
         rows = "".join(
             f"<tr><td>{label}</td><td>{self.dt_max.get(label, float('nan')):.1f}</td>"

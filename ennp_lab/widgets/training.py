@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
+import plotly.graph_objects as go
 
 from ennp_lab.learning.train import History
 from ennp_lab.viz.training import learning_curve_figure, learning_curve_series
-from ennp_lab.widgets._figures import FigureWidget
 
 __all__ = ["TrainingPanel"]
 
@@ -28,7 +28,7 @@ class TrainingPanel:
     """
 
     def __init__(self, max_epochs: int = 100) -> None:
-        self.figure = FigureWidget(learning_curve_figure(History()))
+        self.figure = go.FigureWidget(learning_curve_figure(History()))
         self.progress = widgets.IntProgress(value=0, min=0, max=max_epochs, description="epochs")
         self.status = widgets.HTML("waiting for the first epoch")
         self.stop_requested = False

@@ -9,13 +9,14 @@ from typing import Callable, Mapping
 
 import ipywidgets as widgets
 import numpy as np
+import plotly.graph_objects as go
 from ase import Atoms
 
 from ennp_lab.learning.active import ActiveLearningResult, RoundRecord
 from ennp_lab.learning.calibration import CalibrationReport
 from ennp_lab.learning.uncertainty_map import UncertaintyMap
 from ennp_lab.viz.uncertainty import active_learning_figure, calibration_figure, uncertainty_map_figure
-from ennp_lab.widgets._figures import FigureWidget, replace_figure
+from ennp_lab.widgets._figures import replace_figure
 from ennp_lab.widgets.structure import StructurePanel, _nglview
 
 __all__ = ["UncertaintyPanel", "ActiveLearningPanel"]
@@ -45,7 +46,7 @@ class UncertaintyPanel:
             if np.shape(sigma) != (len(atoms),):
                 raise ValueError(f"structure {name!r}: per-atom σ has shape {np.shape(sigma)}, expected ({len(atoms)},)")
         self.cell = (int(np.argmin(np.abs(umap.strains))), 0)
-        self.map_figure = FigureWidget(uncertainty_map_figure(umap, self.cell))
+        self.map_figure = go.FigureWidget(uncertainty_map_figure(umap, self.cell))
         self.strain = widgets.SelectionSlider(options=[(f"{100 * s:+.0f} %", i) for i, s in enumerate(umap.strains)],
                                               value=self.cell[0], description="strain")
         self.temperature = widgets.SelectionSlider(options=[(f"{t:g} K", j) for j, t in enumerate(umap.temperatures_K)],
@@ -54,7 +55,7 @@ class UncertaintyPanel:
         self.structure = widgets.Dropdown(options=names, value=names[0], description="show")
         atoms, sigma = self._selected()
         self.structure_panel = StructurePanel(atoms, values=sigma, value_label=SIGMA_LABEL)
-        self.calibration_figure = FigureWidget(calibration_figure(dict(calibration or {})))
+        self.calibration_figure = go.FigureWidget(calibration_figure(dict(calibration or {})))
         self.shown = names[0]
         self.structure.observe(self._on_structure, names="value")
         self.strain.observe(self._on_cell, names="value")
@@ -114,7 +115,7 @@ class ActiveLearningPanel:
         _nglview()  # the structure view is built by a later round's callback; see _nglview
         self.records: dict[str, list[RoundRecord]] = {}
         self.results: dict[str, ActiveLearningResult] = {}
-        self.figure = FigureWidget(active_learning_figure({}))
+        self.figure = go.FigureWidget(active_learning_figure({}))
         self.start_button = widgets.Button(description="start", icon="play", button_style="success")
         self.stop_button = widgets.Button(description="stop", icon="stop", disabled=True,
                                           tooltip="stop after the current round")
