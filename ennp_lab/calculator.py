@@ -11,67 +11,125 @@ from ase.calculators.calculator import Calculator, PropertyNotImplementedError, 
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from ennp_lab import keys
-from ennp_lab.derivatives import HessianOperator, compute_properties, compute_strain_derivatives
+from ennp_lab.derivatives import HessianOperator, available_properties, compute_properties
 from ennp_lab.device import resolve_device
 from ennp_lab.graph.data import AtomGraph
-from ennp_lab.models.interface import PotentialModel
+from ennp_lab.models.interface import PotentialModel, declared_inputs, declared_outputs
+from ennp_lab.spec import read_inputs
 
-__all__ = ["ENNPCalculator"]
+__all__ = ["ENNPCalculator", "to_numpy"]
+
+_BASE = [keys.ENERGY, "free_energy", keys.ENERGIES, keys.FORCES, keys.STRESS]
 
 
 class ENNPCalculator(Calculator):
-    """ASE calculator for any ennp_lab model.
+    """ASE calculator for any ennp_lab model (an ENNP, an ensemble, a composed model...).
 
     Provides ``energy``, ``free_energy`` (= energy), ``energies`` (per atom), ``forces``
-    (always computed together with the energy) and ``stress`` (Voigt order xx, yy, zz, yz, xz, xy, eV/Å³; periodic cells only), plus
-    :meth:`get_hessian`. A model's declared heads (e.g. a 0o pseudoscalar ``chirality``)
-    come along as ``get_property(name)`` (dim,) and ``get_property(name + "_per_atom")``
-    (N, dim), in e3nn's irreps basis. All results are float64 numpy arrays in ASE units.
+    (always computed together with the energy) and ``stress`` (Voigt order xx, yy, zz,
+    yz, xz, xy, eV/Å³; periodic cells only), plus :meth:`get_hessian`. Every declared
+    head comes along as ``get_property(name)`` (dim,) and, per atom,
+    ``get_property(keys.per_atom(name))`` (N, dim), in e3nn's irreps basis. The
+    quantities the model's declared inputs make derivable (``dipole``, ``polarization``,
+    ``born_charges``, ``polarizability``, ``effective_field``, ``torque``; see
+    :mod:`ennp_lab.derivatives`) are computed when asked for. All results are float64
+    numpy arrays in ASE units.
+
+    Declared inputs are read from the ``Atoms`` by ASE's conventions
+    (:mod:`ennp_lab.spec`: initial magnetic moments, collinear or (N, 3); initial charges
+    and ``info["charge"]``; ``info[name]`` for a field), or given here as parameters
+    (``ENNPCalculator(model, electric_field=[0, 0, 0.01])``, or ``calc.set(...)``), which
+    take precedence. A change of an input held in ``atoms.info`` triggers a new calculation.
 
     Args:
         model: the potential; it is moved to ``device`` (the model owns its dtype).
         device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"`` or ``"cuda[:k]"``.
+        **parameters: values of declared inputs, and ASE's own calculator arguments.
+
+    Raises:
+        ValueError: ``model`` is not an ennp_lab model (a name of a shipped model, say);
+            a parameter that is not a declared input of the model.
     """
 
-    implemented_properties = [keys.ENERGY, "free_energy", keys.ENERGIES, keys.FORCES, keys.STRESS]
+    implemented_properties = list(_BASE)
 
-    def __init__(self, model: PotentialModel, device: str | torch.device = "auto", **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, model: PotentialModel, device: str | torch.device = "auto", **parameters) -> None:
+        if not isinstance(model, torch.nn.Module) or not hasattr(model, "cutoff"):
+            hint = " (load a shipped model with ennp_lab.pretrained.load_pretrained(name))" if isinstance(model, str) else ""
+            raise ValueError(f"ENNPCalculator needs an ennp_lab model, got {type(model).__name__}{hint}")
+        self.inputs = declared_inputs(model)
+        self.outputs = declared_outputs(model)
+        own = {k: parameters.pop(k) for k in list(parameters) if k in {"restart", "ignore_bad_restart_file", "label",
+                                                                        "atoms", "directory"}}
+        super().__init__(**own)
         self.device = resolve_device(device)
         self.model = model.to(self.device)
         self.model.eval()
-        heads = getattr(getattr(model, "config", None), "heads", None) or {}
-        #: declared heads: ``name`` (dim,) summed over atoms and ``name_per_atom`` (N, dim)
-        self.heads = tuple(heads)
-        self.implemented_properties = list(type(self).implemented_properties) + [
-            n for name in self.heads for n in (name, name + "_per_atom")
+        #: declared heads: ``name`` (dim,) summed over atoms and ``keys.per_atom(name)`` (N, dim)
+        self.heads = tuple(self.outputs)
+        #: quantities its declared inputs make derivable, computed when asked for (the
+        #: Hessian has its own method, :meth:`get_hessian`)
+        self.derivable = [p for p in available_properties(model) if p not in _BASE and p != keys.HESSIAN]
+        self.implemented_properties = list(_BASE) + self.derivable + [
+            n for name, spec in self.outputs.items() for n in ((name, keys.per_atom(name)) if spec.per_atom else (name,))
         ]
+        self._used_inputs: dict[str, np.ndarray] | None = None
+        self.set(**parameters)
+
+    def set(self, **kwargs) -> dict:
+        """Set declared input values (e.g. ``electric_field``); other names are refused."""
+        names = {s.name for s in getattr(self, "inputs", ())}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise ValueError(f"unknown calculator parameters {unknown}: the model's declared inputs are {sorted(names) or 'none'}")
+        return super().set(**{k: (None if v is None else np.asarray(v, dtype=float)) for k, v in kwargs.items()})
+
+    def _values(self) -> dict:
+        return {k: v for k, v in self.parameters.items() if v is not None}
 
     def _graph(self, atoms: Atoms) -> AtomGraph:
-        return AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.device)
+        return AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.device,
+                                    inputs=self.inputs, values=self._values())
+
+    def check_state(self, atoms: Atoms, tol: float = 1e-15) -> list[str]:
+        """ASE's changes, plus ``"inputs"`` when a declared input read from ``atoms`` changed."""
+        changes = super().check_state(atoms, tol)
+        if not changes and self.inputs and self._used_inputs is not None:
+            now = read_inputs(atoms, self.inputs, self._values())
+            if any(not np.array_equal(now[k], self._used_inputs[k]) for k in now):
+                changes.append("inputs")
+        return changes
 
     def calculate(self, atoms: Atoms | None = None, properties=(keys.ENERGY,), system_changes=all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
-        if keys.STRESS in properties and not atoms.pbc.all():
+        periodic = bool(atoms.pbc.all())
+        if keys.STRESS in properties and not periodic:
             raise PropertyNotImplementedError("stress needs a cell periodic in all three directions")
+        extra = [p for p in properties if p in self.derivable]
+        if not periodic and keys.POLARIZATION in extra:
+            raise PropertyNotImplementedError("polarization needs a cell periodic in all three directions (use dipole)")
         # One backward pass gives forces (and stress) at little extra cost over the energy,
         # so they are always computed together: ASE asks for them one at a time.
-        wanted = {keys.ENERGY, keys.ENERGIES, keys.FORCES}
-        if atoms.pbc.all():
-            wanted.add(keys.STRESS)
-        out = compute_properties(self.model, self._graph(atoms), wanted)
+        wanted = {keys.ENERGY, keys.ENERGIES, keys.FORCES} | set(extra) | ({keys.STRESS} if periodic else set())
+        graph = self._graph(atoms)
+        self._used_inputs = {k: v.detach().cpu().numpy()[0] if k in graph.global_inputs else v.detach().cpu().numpy()
+                             for k, v in {**graph.node_inputs, **graph.global_inputs}.items()}
+        out = compute_properties(self.model, graph, wanted)
         energy = float(out[keys.ENERGY][0])
         self.results[keys.ENERGY] = energy
         self.results["free_energy"] = energy
-        self.results[keys.ENERGIES] = _numpy(out[keys.ENERGIES])
-        if keys.FORCES in out:
-            self.results[keys.FORCES] = _numpy(out[keys.FORCES])
+        for name in (keys.ENERGIES, keys.FORCES):
+            self.results[name] = to_numpy(out[name])
         if keys.STRESS in out:
-            self.results[keys.STRESS] = full_3x3_to_voigt_6_stress(_numpy(out[keys.STRESS][0]))
-        for name in self.heads:
-            self.results[name] = _numpy(out[name][0])
-            self.results[name + "_per_atom"] = _numpy(out[name + "_per_atom"])
+            self.results[keys.STRESS] = full_3x3_to_voigt_6_stress(to_numpy(out[keys.STRESS][0]))
+        for name in extra:
+            per_structure = name in (keys.DIPOLE, keys.POLARIZATION, keys.POLARIZABILITY)
+            self.results[name] = to_numpy(out[name][0] if per_structure else out[name])
+        for name, spec in self.outputs.items():
+            self.results[name] = to_numpy(out[name][0])
+            if spec.per_atom:
+                self.results[keys.per_atom(name)] = to_numpy(out[keys.per_atom(name)])
 
     def get_hessian(self, atoms: Atoms | None = None, indices: Sequence[int] | None = None) -> np.ndarray:
         """Hessian ∂²E/∂x∂x of ``atoms`` (or the last structure) by autograd.
@@ -85,7 +143,7 @@ class ENNPCalculator(Calculator):
             (n, 3, N, 3) eV/Å², n = len(indices) or N.
         """
         operator = HessianOperator.evaluate(self.model, self._graph(self._atoms_or_last(atoms)))
-        return _numpy(operator.rows(indices))
+        return to_numpy(operator.rows(indices))
 
     def hessian_vector_product(self, atoms: Atoms | None = None) -> Callable[[np.ndarray], np.ndarray]:
         """A function v ↦ H v for ``atoms`` (v and H v of shape (N, 3); eV/Å² · v).
@@ -98,15 +156,27 @@ class ENNPCalculator(Calculator):
 
         def product(vector: np.ndarray) -> np.ndarray:
             v = torch.as_tensor(np.asarray(vector, dtype=np.float64).reshape(-1, 3))
-            return _numpy(operator.matvec(v.to(device=positions.device, dtype=positions.dtype)))
+            return to_numpy(operator.matvec(v.to(device=positions.device, dtype=positions.dtype)))
 
         return product
 
     def get_strain_derivatives(self, atoms: Atoms | None = None) -> dict[str, np.ndarray]:
-        """∂²E/∂ε∂ε (3, 3, 3, 3) eV and ∂²E/∂ε∂x (3, 3, N, 3) eV/Å of a periodic structure by
-        autograd (see :func:`ennp_lab.derivatives.compute_strain_derivatives`)."""
-        out = compute_strain_derivatives(self.model, self._graph(self._atoms_or_last(atoms)))
-        return {k: _numpy(v) for k, v in out.items()}
+        """Strain derivatives of a 3D-periodic structure by autograd (x' = x (I + ε̃)):
+        ``keys.STRAIN_GRADIENT`` ∂E/∂ε (3, 3) eV (= V σ), ``keys.STRAIN_HESSIAN``
+        ∂²E/∂ε∂ε (3, 3, 3, 3) eV and ``keys.STRAIN_POSITION`` ∂²E/∂ε∂x (N, 3, 3, 3) eV/Å
+        ([κ, a, b, k] = ∂²E/∂ε_ab∂x_κk), with ``energy`` (eV). Nine double-backward passes.
+
+        Raises:
+            ValueError: a structure that is not periodic in three directions.
+        """
+        atoms = self._atoms_or_last(atoms)
+        if not atoms.pbc.all():
+            raise ValueError("strain derivatives need a structure periodic in all three directions")
+        names = (keys.STRAIN_GRADIENT, keys.STRAIN_HESSIAN, keys.STRAIN_POSITION)
+        out = compute_properties(self.model, self._graph(atoms), names)
+        result = {keys.ENERGY: to_numpy(out[keys.ENERGY][0])}
+        result.update({k: to_numpy(out[k] if k == keys.STRAIN_POSITION else out[k][0]) for k in names})
+        return result
 
     def _atoms_or_last(self, atoms: Atoms | None) -> Atoms:
         atoms = self.atoms if atoms is None else atoms
@@ -114,5 +184,7 @@ class ENNPCalculator(Calculator):
             raise ValueError("a Hessian needs an Atoms object (none given, none calculated before)")
         return atoms
 
-def _numpy(t: torch.Tensor) -> np.ndarray:
+
+def to_numpy(t: torch.Tensor) -> np.ndarray:
+    """A tensor as a float64 numpy array on the CPU (the calculator's output convention)."""
     return t.detach().cpu().numpy().astype(np.float64)

@@ -1,19 +1,39 @@
-"""Forces, stress and Hessian from the energy, in one place, for any ennp_lab model.
+"""Every derivative of the energy, in one place, for any ennp_lab model.
 
-Requested as a set of property names (:mod:`ennp_lab.keys`), never as boolean flags.
+Requested as a set of names (:mod:`ennp_lab.keys`), never as boolean flags. The
+differentiable variables are the positions x (N, 3), a homogeneous strain ε per
+structure (B, 3, 3), and every input a model declares differentiable
+(:class:`~ennp_lab.spec.InputSpec`: an electric field ℰ (B, 3), magnetic moments m
+(N, 3) ...). Any first derivative ``keys.gradient(v)`` and any mixed second derivative
+``keys.second_derivative(a, b)`` can be asked for by name, and the physical quantities
+are built from them:
 
-Stress uses the symmetric strain displacement (MACE ``get_symmetric_displacement``,
-NequIP ``ForceStressOutput``): every structure b gets a strain ε_b (3×3, zero-valued,
-differentiable), symmetrised as ε̃ = (ε + εᵀ)/2, and positions and cell (row vectors)
-are deformed as
+    F = −∂E/∂x                 (eV/Å)            forces
+    σ = (1/V) ∂E/∂ε |_{ε=0}    (eV/Å³)           stress (ASE's sign)
+    H = ∂²E/∂x∂x               (eV/Å², (N,3,N,3)) Hessian
+    μ = −∂E/∂ℰ                 (e·Å)             dipole of the electric enthalpy E(R, ℰ)
+    P = μ/Ω                    (e/Å²)            polarization (3D-periodic cells)
+    Z*_κ,ij = ∂F_κj/∂ℰ_i = −∂²E/∂ℰ_i∂x_κj  (e)   Born effective charges (N, 3, 3)
+    α_ij = −∂²E/∂ℰ_i∂ℰ_j       (e·Å²/V)          polarizability (B, 3, 3)
+    B_eff = −∂E/∂m             (eV/μ_B)          effective field on the moments
+    τ = m × B_eff              (eV)              torque on non-collinear moments
 
-    x' = x (I + ε̃),     cell' = cell (I + ε̃),
+Strain uses the symmetric displacement (MACE ``get_symmetric_displacement``, NequIP
+``ForceStressOutput``): each structure b gets a zero-valued, differentiable ε_b,
+symmetrised as ε̃ = (ε + εᵀ)/2, and positions and cell (row vectors) are deformed as
+x' = x (I + ε̃), cell' = cell (I + ε̃), at fixed values of every other input.
 
-so that
+Layout of a second derivative ∂²E/∂a∂b (per-atom variables have a leading atom axis N,
+per-structure ones a leading structure axis B; s_a is the shape of one value of a):
 
-    F = −∂E/∂x                (eV/Å),
-    σ = (1/V) ∂E/∂ε |_{ε=0}   (eV/Å³, ASE's sign: positive when stretching costs energy),
-    H = ∂²E/∂x∂x              (eV/Å², shape (N, 3, N, 3)).
+* both per structure: (B, *s_a, *s_b);
+* one per structure (g), one per atom (p), in either order: (N, *s_g, *s_p), row κ
+  being ∂²E/∂g ∂p_κ for the structure of atom κ;
+* both per atom: (N, *s_a, N, *s_b), block diagonal for a batch.
+
+Cost: one backward pass for all first derivatives; a second derivative costs one more
+pass per component of its per-structure variable (3 for Born charges, 9 for strain),
+or per row of its first per-atom variable (3N for a Hessian).
 """
 
 from __future__ import annotations
@@ -24,9 +44,158 @@ import torch
 
 from ennp_lab import keys
 from ennp_lab.graph.data import AtomGraph
-from ennp_lab.models.interface import PotentialModel
+from ennp_lab.models.interface import PotentialModel, declared_inputs, declared_outputs
 
-__all__ = ["HessianOperator", "compute_properties", "compute_strain_derivatives"]
+__all__ = ["HessianOperator", "compute_properties", "available_properties", "apply_strain"]
+
+# named quantity -> (first-derivative variables, second-derivative pairs) it is built from
+_RECIPES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
+    keys.ENERGY: ((), ()),
+    keys.ENERGIES: ((), ()),
+    keys.FORCES: ((keys.POSITIONS,), ()),
+    keys.STRESS: ((keys.STRAIN,), ()),
+    keys.HESSIAN: ((), ((keys.POSITIONS, keys.POSITIONS),)),
+    keys.DIPOLE: ((keys.ELECTRIC_FIELD,), ()),
+    keys.POLARIZATION: ((keys.ELECTRIC_FIELD,), ()),
+    keys.BORN_CHARGES: ((), ((keys.ELECTRIC_FIELD, keys.POSITIONS),)),
+    keys.POLARIZABILITY: ((), ((keys.ELECTRIC_FIELD, keys.ELECTRIC_FIELD),)),
+    keys.EFFECTIVE_FIELD: ((keys.MAGMOMS,), ()),
+    keys.TORQUE: ((keys.MAGMOMS,), ()),
+}
+_NEEDS_PBC = {keys.STRESS, keys.POLARIZATION}
+
+
+def _variables(model) -> dict[str, bool]:
+    """Differentiable variables of ``model``: name → per atom."""
+    out = {keys.POSITIONS: True, keys.STRAIN: False}
+    out.update({s.name: s.per_atom for s in declared_inputs(model) if s.differentiable})
+    return out
+
+
+def available_properties(model) -> list[str]:
+    """The named quantities (:data:`~ennp_lab.keys.DERIVED_PROPERTIES`) that ``model``'s
+    declared inputs make derivable (forces and stress always; polarization and Born
+    charges with an electric field; effective fields and torques with moments...)."""
+    variables = _variables(model)
+    heads = declared_outputs(model)
+    return [name for name, (first, second) in _RECIPES.items()
+            if all(v in variables for v in first) and all(a in variables and b in variables for a, b in second)
+            and not (name == keys.TORQUE and not _vector_moments(model)) and name not in heads]
+
+
+def _vector_moments(model) -> bool:
+    return any(s.name == keys.MAGMOMS and s.dim == 3 for s in declared_inputs(model))
+
+
+def _plan(props: set[str], model, graph: AtomGraph) -> tuple[set[str], list[tuple[str, str]]]:
+    """First-derivative variables and second-derivative pairs that ``props`` need."""
+    variables = _variables(model)
+    heads = declared_outputs(model)
+    firsts: set[str] = set()
+    seconds: list[tuple[str, str]] = []
+    for name in sorted(props):
+        if name in heads:  # a declared output, not derived
+            continue
+        raw = keys.parse_derivative(name)
+        if raw is not None:
+            missing = [v for v in raw if v not in variables]
+            if missing:
+                raise ValueError(f"cannot differentiate with respect to {missing}: the differentiable variables of "
+                                 f"this model are {sorted(variables)}")
+            if len(raw) == 1:
+                firsts.add(raw[0])
+            elif raw not in seconds:
+                seconds.append(raw)
+            continue
+        if name not in _RECIPES:
+            raise ValueError(f"unknown properties [{name!r}]; choose from {sorted(available_properties(model))} or "
+                             f"keys.gradient(v) / keys.second_derivative(a, b) for v, a, b in {sorted(variables)}")
+        first, second = _RECIPES[name]
+        missing = sorted((set(first) | {v for pair in second for v in pair}) - set(variables))
+        if missing:
+            raise ValueError(f"{name} needs the model input(s) {missing}, which this model does not declare")
+        if name == keys.TORQUE and not _vector_moments(model):
+            raise ValueError("torque needs non-collinear (1e, (N, 3)) magnetic moments; this model takes collinear ones")
+        if name in _NEEDS_PBC and not bool(graph.pbc.all()):
+            raise ValueError(f"{name} needs structures periodic in all three directions (pbc=True)")
+        firsts.update(first)
+        seconds += [p for p in second if p not in seconds]
+    return firsts, seconds
+
+
+def apply_strain(graph: AtomGraph, positions: torch.Tensor, cell: torch.Tensor, strain: torch.Tensor):
+    """Positions (N, 3) and cells (B, 3, 3) deformed by the symmetrised strain (B, 3, 3):
+    x' = x (I + ε̃), cell' = cell (I + ε̃), ε̃ = (ε + εᵀ)/2 (the one strain path)."""
+    sym = 0.5 * (strain + strain.transpose(1, 2))
+    return positions + torch.einsum("ni,nij->nj", positions, sym[graph.batch]), cell + torch.bmm(cell, sym)
+
+
+def _evaluate(model, graph: AtomGraph, variables: set[str]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Evaluate ``model`` with a ``requires_grad`` leaf for each of ``variables``."""
+    leaves: dict[str, torch.Tensor] = {}
+    positions = graph.positions.detach().clone().requires_grad_(keys.POSITIONS in variables)
+    if keys.POSITIONS in variables:
+        leaves[keys.POSITIONS] = positions
+    used_positions, cell = positions, graph.cell
+    if keys.STRAIN in variables:
+        leaves[keys.STRAIN] = torch.zeros_like(graph.cell, requires_grad=True)
+        used_positions, cell = apply_strain(graph, positions, graph.cell, leaves[keys.STRAIN])
+    inputs = {v: graph.input(v).detach().clone().requires_grad_(True) for v in variables - {keys.POSITIONS, keys.STRAIN}}
+    leaves.update(inputs)
+    view = graph.with_inputs(inputs) if inputs else graph
+    return leaves, model(view, used_positions, cell)
+
+
+def _rows(gradient: torch.Tensor, leaves: Sequence[torch.Tensor], per_atom: bool, create_graph: bool) -> list[torch.Tensor]:
+    """∂(gradient)/∂leaf for each leaf, one backward pass per component of ``gradient``
+    (per structure: summed over the batch, structures being independent; per atom:
+    every row). Returns, per leaf, (*s_g, *leaf.shape) or (N, *s_g, *leaf.shape)."""
+    if per_atom:
+        flat = gradient.reshape(-1)
+        rows = range(flat.numel())
+        pick = lambda k: flat[k]  # noqa: E731
+        lead = tuple(gradient.shape)
+    else:
+        flat = gradient.reshape(gradient.shape[0], -1)
+        rows = range(flat.shape[1])
+        pick = lambda k: flat[:, k].sum()  # noqa: E731
+        lead = tuple(gradient.shape[1:])
+    out = [[] for _ in leaves]
+    for k in rows:
+        target = pick(k)
+        if target.requires_grad:
+            parts = torch.autograd.grad(target, list(leaves), retain_graph=True, create_graph=create_graph, allow_unused=True)
+        else:
+            parts = [None] * len(leaves)
+        for o, p, leaf in zip(out, parts, leaves):
+            o.append(torch.zeros_like(leaf) if p is None else p)
+    return [torch.stack(o).reshape(*lead, *leaf.shape) for o, leaf in zip(out, leaves)]
+
+
+def _second_derivatives(pairs: list[tuple[str, str]], grads: dict[str, torch.Tensor], leaves: dict[str, torch.Tensor],
+                        per_atom: dict[str, bool], create_graph: bool) -> dict[tuple[str, str], torch.Tensor]:
+    """Every requested pair, grouped by the variable whose components are looped over."""
+    loops: dict[str, list[tuple[str, str]]] = {}
+    for a, b in pairs:
+        # loop over the per-structure variable when there is one (fewest passes)
+        loop = a if (not per_atom[a] or per_atom[b]) else b
+        loops.setdefault(loop, []).append((a, b))
+    out: dict[tuple[str, str], torch.Tensor] = {}
+    for loop, group in loops.items():
+        others = [b if loop == a else a for a, b in group]
+        unique = list(dict.fromkeys(others))
+        blocks = dict(zip(unique, _rows(grads[loop], [leaves[o] for o in unique], per_atom[loop], create_graph)))
+        for (a, b), other in zip(group, others):
+            block = blocks[other]  # (*lead of loop, *other.shape)
+            if not per_atom[loop] and per_atom[other]:
+                # (*s_g, N, *s_p) -> (N, *s_g, *s_p)
+                n_g = grads[loop].dim() - 1
+                block = block.movedim(n_g, 0)
+            elif not per_atom[loop] and not per_atom[other]:
+                # (*s_a, B, *s_b) -> (B, *s_a, *s_b)
+                block = block.movedim(grads[loop].dim() - 1, 0)
+            out[(a, b)] = block
+    return out
 
 
 def compute_properties(
@@ -39,63 +208,76 @@ def compute_properties(
 
     Args:
         model: any :class:`~ennp_lab.models.interface.PotentialModel`.
-        graph: the batch of B structures (N atoms), already on the model's device.
-        properties: names from ``{"energy", "energies", "forces", "stress", "hessian"}``;
-            the model's own extra outputs (heads) are always returned as well.
+        graph: the batch of B structures (N atoms), already on the model's device, built
+            with the model's declared inputs.
+        properties: named quantities (``energy``, ``energies``, ``forces``, ``stress``,
+            ``hessian``, and where the model's inputs allow ``dipole``, ``polarization``,
+            ``born_charges``, ``polarizability``, ``effective_field``, ``torque``) and raw
+            derivatives ``keys.gradient(v)``, ``keys.second_derivative(a, b)`` with
+            respect to ``positions``, ``strain`` or any declared differentiable input.
+            The model's own extra outputs (heads) are always returned as well.
         create_graph: keep the autograd graph of the derivatives (force/stress
             training); otherwise everything returned is detached.
 
     Returns:
-        ``energy`` (B,) eV, ``energies`` (N,) eV, and as requested ``forces`` (N, 3)
-        eV/Å, ``stress`` (B, 3, 3) eV/Å³, ``hessian`` (N, 3, N, 3) eV/Å² (for a batch,
-        block diagonal: structures do not interact).
+        ``energy`` (B,) eV, ``energies`` (N,) eV, the heads, and each requested name
+        (shapes in :mod:`ennp_lab.keys` and the module docstring).
 
     Raises:
-        ValueError: unknown property names; stress of a structure that is not periodic
-            in three dimensions.
+        ValueError: unknown names; a derivative with respect to an input the model does
+            not declare; stress or polarization of a structure that is not periodic in
+            three dimensions.
     """
     props = set(properties)
-    unknown = props - keys.DERIVED_PROPERTIES
-    if unknown:
-        raise ValueError(f"unknown properties {sorted(unknown)}; choose from {sorted(keys.DERIVED_PROPERTIES)}")
-    want_hessian = keys.HESSIAN in props
-    want_forces = keys.FORCES in props or want_hessian
-    want_stress = keys.STRESS in props
-    if want_stress and not bool(graph.pbc.all()):
-        raise ValueError("stress needs structures periodic in all three directions (pbc=True)")
-
-    positions = graph.positions.detach().clone().requires_grad_(want_forces)
-    cell = graph.cell
-    inputs: list[torch.Tensor] = []
-    if want_forces:
-        inputs.append(positions)
-    used_positions, used_cell = positions, cell
-    if want_stress:
-        strain = torch.zeros_like(cell, requires_grad=True)
-        sym = 0.5 * (strain + strain.transpose(1, 2))
-        used_positions = positions + torch.einsum("ni,nij->nj", positions, sym[graph.batch])
-        used_cell = cell + torch.bmm(cell, sym)
-        inputs.append(strain)
-
-    outputs = model(graph, used_positions, used_cell)
+    firsts, seconds = _plan(props, model, graph)
+    per_atom = _variables(model)
+    needed = firsts | {v for pair in seconds for v in pair}
+    leaves, outputs = _evaluate(model, graph, needed)
     energy = outputs[keys.ENERGY]
     result: dict[str, torch.Tensor] = dict(outputs)
-    if inputs:
-        grads = torch.autograd.grad(
-            energy.sum(), inputs, create_graph=create_graph or want_hessian, allow_unused=True
-        )
-        grads = [torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
-        if want_forces:
-            result[keys.FORCES] = -grads[0]
-        if want_stress:
-            volumes = graph.volumes().to(energy.dtype)
-            result[keys.STRESS] = grads[-1] / volumes[:, None, None]
-        if want_hessian:
-            result[keys.HESSIAN] = HessianOperator(positions, grads[0]).rows(create_graph=create_graph)
+    grads: dict[str, torch.Tensor] = {}
+    if needed:
+        names = list(leaves)
+        parts = torch.autograd.grad(energy.sum(), [leaves[n] for n in names], create_graph=create_graph or bool(seconds),
+                                    allow_unused=True)
+        grads = {n: torch.zeros_like(leaves[n]) if g is None else g for n, g in zip(names, parts)}
+    second = _second_derivatives(seconds, grads, leaves, per_atom, create_graph) if seconds else {}
+    for v in firsts:
+        result[keys.gradient(v)] = grads[v]
+    for (a, b), value in second.items():
+        result[keys.second_derivative(a, b)] = value
+    result.update(_named(props - set(outputs), result, graph))
     if not create_graph:
         result = {k: v.detach() for k, v in result.items()}
-    always = {keys.ENERGY, keys.ENERGIES}
-    return {k: v for k, v in result.items() if k in props or k in always or k not in keys.DERIVED_PROPERTIES}
+    # the model's own outputs (energies, heads) always; derivatives as requested
+    return {k: v for k, v in result.items() if k in props or k in outputs}
+
+
+def _named(props: set[str], raw: dict[str, torch.Tensor], graph: AtomGraph) -> dict[str, torch.Tensor]:
+    """The physical quantities (module docstring) from the raw derivatives."""
+    out: dict[str, torch.Tensor] = {}
+    if keys.FORCES in props:
+        out[keys.FORCES] = -raw[keys.gradient(keys.POSITIONS)]
+    if keys.STRESS in props:
+        volumes = graph.volumes().to(raw[keys.STRAIN_GRADIENT].dtype)
+        out[keys.STRESS] = raw[keys.STRAIN_GRADIENT] / volumes[:, None, None]
+    if keys.HESSIAN in props:
+        out[keys.HESSIAN] = raw[keys.second_derivative(keys.POSITIONS, keys.POSITIONS)]
+    if keys.DIPOLE in props or keys.POLARIZATION in props:
+        dipole = -raw[keys.gradient(keys.ELECTRIC_FIELD)]
+        out[keys.DIPOLE] = dipole
+        if keys.POLARIZATION in props:
+            out[keys.POLARIZATION] = dipole / graph.volumes().to(dipole.dtype)[:, None]
+    if keys.BORN_CHARGES in props:
+        out[keys.BORN_CHARGES] = -raw[keys.second_derivative(keys.ELECTRIC_FIELD, keys.POSITIONS)]
+    if keys.POLARIZABILITY in props:
+        out[keys.POLARIZABILITY] = -raw[keys.second_derivative(keys.ELECTRIC_FIELD, keys.ELECTRIC_FIELD)]
+    if keys.EFFECTIVE_FIELD in props or keys.TORQUE in props:
+        field = -raw[keys.gradient(keys.MAGMOMS)]
+        out[keys.EFFECTIVE_FIELD] = field
+        if keys.TORQUE in props:
+            out[keys.TORQUE] = torch.cross(graph.input(keys.MAGMOMS).to(field.dtype), field, dim=1)
+    return out
 
 
 class HessianOperator:
@@ -122,9 +304,9 @@ class HessianOperator:
     @classmethod
     def evaluate(cls, model: PotentialModel, graph: AtomGraph) -> "HessianOperator":
         """Evaluate ``model`` on ``graph`` (one structure, or a block-diagonal batch)."""
-        positions = graph.positions.detach().clone().requires_grad_(True)
-        energy = model(graph, positions, graph.cell)[keys.ENERGY]
-        (gradient,) = torch.autograd.grad(energy.sum(), positions, create_graph=True, allow_unused=True)
+        leaves, outputs = _evaluate(model, graph, {keys.POSITIONS})
+        positions = leaves[keys.POSITIONS]
+        (gradient,) = torch.autograd.grad(outputs[keys.ENERGY].sum(), positions, create_graph=True, allow_unused=True)
         if gradient is None:  # energy independent of positions (no edges)
             gradient = torch.zeros_like(positions)
         return cls(positions, gradient)
@@ -156,52 +338,3 @@ class HessianOperator:
             for a in range(3):
                 unit[r, a, i, a] = 1.0
         return self.matvec(unit.reshape(-1, n, 3), create_graph).reshape(len(index), 3, n, 3)
-
-
-
-def compute_strain_derivatives(model: PotentialModel, graph: AtomGraph) -> dict[str, torch.Tensor]:
-    """Second derivatives of the energy of one periodic structure with respect to strain.
-
-    With the symmetric homogeneous deformation of :func:`compute_properties`
-    (x' = x (I + ε̃), cell' = cell (I + ε̃), ε̃ = (ε + εᵀ)/2):
-
-        ``strain_hessian``[a, b, c, d] = ∂²E/∂ε_ab ∂ε_cd            (3, 3, 3, 3) eV,
-        ``strain_position``[a, b, i, k] = ∂²E/∂ε_ab ∂x_ik           (3, 3, N, 3) eV/Å,
-
-    together with ``energy`` (eV) and ``strain_gradient`` ∂E/∂ε (3, 3) eV (= V σ).
-    Nine double-backward passes. The clamped-ion elastic tensor is
-    C_abcd = (1/V) ∂²E/∂ε_ab∂ε_cd at zero stress; the mixed block gives the
-    internal-relaxation correction.
-
-    Raises:
-        ValueError: the graph holds more than one structure, or is not 3D-periodic.
-    """
-    if graph.num_graphs != 1:
-        raise ValueError("strain derivatives are computed for one structure at a time")
-    if not bool(graph.pbc.all()):
-        raise ValueError("strain derivatives need a structure periodic in all three directions")
-    positions = graph.positions.detach().clone().requires_grad_(True)
-    strain = torch.zeros_like(graph.cell, requires_grad=True)
-    sym = 0.5 * (strain + strain.transpose(1, 2))
-    used_positions = positions + positions @ sym[0]
-    used_cell = graph.cell + torch.bmm(graph.cell, sym)
-    energy = model(graph, used_positions, used_cell)[keys.ENERGY]
-    (gradient,) = torch.autograd.grad(energy.sum(), strain, create_graph=True)
-    gradient = gradient[0]
-    n = positions.shape[0]
-    hess = torch.zeros(3, 3, 3, 3, dtype=gradient.dtype, device=gradient.device)
-    mixed = torch.zeros(3, 3, n, 3, dtype=gradient.dtype, device=gradient.device)
-    if gradient.requires_grad:
-        for a in range(3):
-            for b in range(3):
-                d_strain, d_pos = torch.autograd.grad(gradient[a, b], (strain, positions), retain_graph=True, allow_unused=True)
-                if d_strain is not None:
-                    hess[a, b] = d_strain[0]
-                if d_pos is not None:
-                    mixed[a, b] = d_pos
-    return {
-        keys.ENERGY: energy.detach(),
-        "strain_gradient": gradient.detach(),
-        "strain_hessian": hess.detach(),
-        "strain_position": mixed.detach(),
-    }

@@ -10,7 +10,8 @@ from ase.build import molecule
 from ase.calculators.emt import EMT
 from e3nn import o3
 
-from ennp_lab import AtomGraph, ENNPCalculator
+from ennp_lab import AtomGraph, ENNPCalculator, keys
+from ennp_lab.spec import COLLINEAR_MAGMOMS_INPUT, MAGMOMS_INPUT
 from ennp_lab.models.chirality import build_chirality_model
 from ennp_lab.models.naive import NAIVE_INPUTS, NaiveCartesianModel
 from ennp_lab.nn import exact_wigner_3j
@@ -194,6 +195,15 @@ def test_calculator_exposes_heads_and_graph_carries_moments(headed_model, magnet
     assert per_atom.shape == (len(a), 9)
     np.testing.assert_allclose(per_atom.sum(axis=0), calc.get_property("tensor", a), atol=1e-12)
     assert "chi" in calc.implemented_properties
-    g = AtomGraph.from_atoms([a, molecule("H2O")], 4.0)
-    assert g.magmoms.shape == (len(a) + 3,) and float(g.magmoms[len(a):].abs().sum()) == 0.0
-    assert AtomGraph.from_atoms(molecule("H2O"), 4.0).magmoms is None
+    # moments are a declared input: collinear ones are read along z, absent ones are zeros
+    g = AtomGraph.from_atoms([a, molecule("H2O")], 4.0, inputs=[MAGMOMS_INPUT])
+    m = g.input(keys.MAGMOMS)
+    assert m.shape == (len(a) + 3, 3) and float(m[len(a):].abs().sum()) == 0.0
+    np.testing.assert_allclose(m[: len(a), 2].numpy(), a.get_initial_magnetic_moments())
+    assert float(m[: len(a), :2].abs().sum()) == 0.0
+    assert AtomGraph.from_atoms(molecule("H2O"), 4.0).node_inputs == {}
+    with pytest.raises(ValueError, match="collinear"):
+        b = a.copy()
+        b.set_initial_magnetic_moments(None)
+        b.set_initial_magnetic_moments(np.ones((len(a), 3)))
+        AtomGraph.from_atoms(b, 4.0, inputs=[COLLINEAR_MAGMOMS_INPUT])

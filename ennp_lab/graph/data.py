@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
-from typing import Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
 from ase import Atoms
 
 from ennp_lab.graph.neighbors import neighbor_list
+from ennp_lab.spec import InputSpec, read_inputs
 
 __all__ = ["AtomGraph", "validate_atoms", "MIN_DISTANCE"]
 
@@ -81,9 +82,10 @@ class AtomGraph:
         shifts: (E, 3) int64 integer cell shifts S, r_ij = x_j − x_i + S · cell.
         batch: (N,) int64 structure index of each atom.
         cutoff: the neighbor cutoff (Å) the edges were built with.
-        magmoms: initial magnetic moments (μ_B) when the Atoms carry them: (N,)
-            collinear or (N, 3) non-collinear; ``None`` otherwise. Time reversal flips
-            them; models that ignore them are trivially time-reversal invariant.
+        node_inputs: declared per-atom inputs (:class:`~ennp_lab.spec.InputSpec`),
+            name → (N, d), e.g. magnetic moments (N, 3) μ_B.
+        global_inputs: declared per-structure inputs, name → (B, d), e.g. an electric
+            field (B, 3) V/Å.
     """
 
     positions: torch.Tensor
@@ -94,7 +96,8 @@ class AtomGraph:
     shifts: torch.Tensor
     batch: torch.Tensor
     cutoff: float
-    magmoms: torch.Tensor | None = None
+    node_inputs: dict[str, torch.Tensor] = field(default_factory=dict)
+    global_inputs: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @property
     def num_graphs(self) -> int:
@@ -129,21 +132,50 @@ class AtomGraph:
         offsets = torch.einsum("ek,ekl->el", self.shifts.to(pos.dtype), edge_cell)
         return pos[j] - pos[i] + offsets
 
+    def input(self, name: str) -> torch.Tensor:
+        """A declared input: (N, d) per atom or (B, d) per structure.
+
+        Raises:
+            ValueError: the graph was built without it.
+        """
+        if name in self.node_inputs:
+            return self.node_inputs[name]
+        if name in self.global_inputs:
+            return self.global_inputs[name]
+        held = sorted(self.node_inputs) + sorted(self.global_inputs)
+        raise ValueError(f"the graph carries no input {name!r} (it has {held or 'none'}); build it with "
+                         f"AtomGraph.from_atoms(..., inputs=model.inputs)")
+
+    def with_inputs(self, values: Mapping[str, torch.Tensor]) -> "AtomGraph":
+        """A copy with some declared inputs replaced (e.g. by ``requires_grad`` leaves)."""
+        node, glob = dict(self.node_inputs), dict(self.global_inputs)
+        for name, value in values.items():
+            target = node if name in node else glob if name in glob else None
+            if target is None:
+                self.input(name)  # raises, naming the input
+            if value.shape != target[name].shape:
+                raise ValueError(f"input {name!r} must keep its shape {tuple(target[name].shape)}, got {tuple(value.shape)}")
+            target[name] = value
+        return replace(self, node_inputs=node, global_inputs=glob)
+
     def volumes(self) -> torch.Tensor:
         """(B,) |det cell| (Å³); zero for structures that are not periodic in 3D."""
         return torch.linalg.det(self.cell).abs()
 
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> "AtomGraph":
         """A copy on ``device`` with floating tensors cast to ``dtype``."""
-        changes = {}
+        def move(value: torch.Tensor) -> torch.Tensor:
+            if value.is_floating_point() and dtype is not None:
+                value = value.to(dtype=dtype)
+            return value.to(device=device) if device is not None else value
+
+        changes: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, torch.Tensor):
-                if value.is_floating_point() and dtype is not None:
-                    value = value.to(dtype=dtype)
-                if device is not None:
-                    value = value.to(device=device)
-                changes[f.name] = value
+                changes[f.name] = move(value)
+            elif isinstance(value, dict):
+                changes[f.name] = {k: move(v) for k, v in value.items()}
         return replace(self, **changes)
 
     @classmethod
@@ -153,12 +185,24 @@ class AtomGraph:
         cutoff: float,
         dtype: torch.dtype = torch.float64,
         device: torch.device | str = "cpu",
+        inputs: Sequence[InputSpec] = (),
+        values: Mapping[str, Any] | None = None,
     ) -> "AtomGraph":
         """Build the graph of one structure or a batch of them (one neighbor list each).
 
+        Args:
+            atoms: one structure or a list of them.
+            cutoff: neighbor cutoff (Å).
+            dtype, device: of the floating tensors.
+            inputs: the model's declared inputs, read from each structure
+                (:func:`~ennp_lab.spec.read_inputs`).
+            values: explicit input values (the same for every structure; e.g. a
+                calculator's field), taking precedence over what the Atoms hold.
+
         Raises:
-            ValueError: for bad input (see :func:`validate_atoms`) or two atoms closer
-                than :data:`MIN_DISTANCE` Å (periodic images included).
+            ValueError: for bad input (see :func:`validate_atoms`), two atoms closer
+                than :data:`MIN_DISTANCE` Å (periodic images included), or a missing or
+                malformed declared input.
         """
         frames = [atoms] if isinstance(atoms, Atoms) else list(atoms)
         if len(frames) == 0:
@@ -168,7 +212,7 @@ class AtomGraph:
         graphs = []
         for b, frame in enumerate(frames):
             try:
-                graphs.append(cls._from_single(frame, cutoff, dtype, device))
+                graphs.append(cls._from_single(frame, cutoff, dtype, device, inputs, values))
             except ValueError as exc:
                 if len(frames) == 1:
                     raise
@@ -176,8 +220,11 @@ class AtomGraph:
         return graphs[0] if len(graphs) == 1 else cls.collate(graphs)
 
     @classmethod
-    def _from_single(cls, atoms: Atoms, cutoff: float, dtype: torch.dtype, device: torch.device | str) -> "AtomGraph":
+    def _from_single(cls, atoms: Atoms, cutoff: float, dtype: torch.dtype, device: torch.device | str,
+                     inputs: Sequence[InputSpec] = (), values: Mapping[str, Any] | None = None) -> "AtomGraph":
         validate_atoms(atoms, cutoff)
+        read = read_inputs(atoms, inputs, values)
+        per_atom = {s.name for s in inputs if s.per_atom}
         pbc = np.asarray(atoms.pbc, dtype=bool)
         cell = np.where(pbc[:, None], np.asarray(atoms.cell[:], dtype=float), 0.0)
         i, j, s, d = neighbor_list(atoms.positions, cell, pbc, cutoff)
@@ -198,11 +245,8 @@ class AtomGraph:
             shifts=torch.as_tensor(s, **as_i),
             batch=torch.zeros(len(atoms), **as_i),
             cutoff=float(cutoff),
-            magmoms=(
-                torch.as_tensor(np.asarray(atoms.get_initial_magnetic_moments(), dtype=float), **as_f)
-                if atoms.has("initial_magmoms")
-                else None
-            ),
+            node_inputs={k: torch.as_tensor(v, **as_f) for k, v in read.items() if k in per_atom},
+            global_inputs={k: torch.as_tensor(v[None], **as_f) for k, v in read.items() if k not in per_atom},
         )
 
     @classmethod
@@ -229,21 +273,14 @@ class AtomGraph:
             shifts=torch.cat([g.shifts for g in graphs]),
             batch=torch.cat([g.batch + off for g, off in zip(graphs, graph_offsets)]),
             cutoff=graphs[0].cutoff,
-            magmoms=_collate_magmoms(graphs),
+            node_inputs=_collate_inputs(graphs, "node_inputs"),
+            global_inputs=_collate_inputs(graphs, "global_inputs"),
         )
 
 
-def _collate_magmoms(graphs: Sequence[AtomGraph]) -> torch.Tensor | None:
-    """Moments of a batch: ``None`` if no structure has any, zeros for those without."""
-    given = [g.magmoms for g in graphs if g.magmoms is not None]
-    if not given:
-        return None
-    shapes = {m.shape[1:] for m in given}
-    if len(shapes) > 1:
-        raise ValueError("cannot batch collinear (N,) and non-collinear (N, 3) magnetic moments together")
-    tail = given[0].shape[1:]
-    ref = given[0]
-    return torch.cat([
-        g.magmoms if g.magmoms is not None else torch.zeros((g.num_atoms, *tail), dtype=ref.dtype, device=ref.device)
-        for g in graphs
-    ])
+def _collate_inputs(graphs: Sequence[AtomGraph], kind: str) -> dict[str, torch.Tensor]:
+    """Concatenate one kind of declared inputs; every graph must carry the same names."""
+    names = {tuple(sorted(getattr(g, kind))) for g in graphs}
+    if len(names) > 1:
+        raise ValueError(f"cannot batch graphs carrying different inputs: {sorted(names)}")
+    return {name: torch.cat([getattr(g, kind)[name] for g in graphs]) for name in getattr(graphs[0], kind)}

@@ -11,7 +11,9 @@ from e3nn import o3
 
 from ennp_lab import keys
 from ennp_lab.device import dtype_name, resolve_dtype
+from ennp_lab.spec import InputSpec, OutputSpec
 from ennp_lab.graph.data import AtomGraph
+from ennp_lab.models.interface import sum_per_graph
 from ennp_lab.nn import EquivariantHead, InteractionBlock, RadialEmbedding, ScalarReadout, SpeciesIndex, exact_wigner_3j
 
 __all__ = ["ENNPConfig", "ENNP", "build_ennp", "default_hidden_irreps"]
@@ -84,9 +86,8 @@ class ENNPConfig:
             if not ok:
                 raise ValueError(message)
         resolve_dtype(self.dtype)
-        for name in self.heads:
-            if name in keys.DERIVED_PROPERTIES:
-                raise ValueError(f"head name {name!r} clashes with a derived property")
+        for name, irreps in self.heads.items():
+            OutputSpec(name, irreps)  # validates the name and the irreps
 
     def to_dict(self) -> dict:
         """Plain-Python form (for checkpoints loaded with ``weights_only=True``)."""
@@ -181,6 +182,16 @@ class ENNP(torch.nn.Module):
     def device(self) -> torch.device:
         return self.energy_shift.device
 
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]:
+        """No optional inputs: positions, numbers and cell only."""
+        return ()
+
+    @property
+    def outputs(self) -> dict[str, OutputSpec]:
+        """The declared heads (summed per structure, and per atom)."""
+        return {name: OutputSpec(name, irreps) for name, irreps in self.config.heads.items()}
+
     def forward(
         self,
         graph: AtomGraph,
@@ -197,7 +208,7 @@ class ENNP(torch.nn.Module):
 
         Returns:
             ``energy`` (B,) eV, ``energies`` (N,) eV, and for each head ``name`` (B, dim)
-            summed over atoms and ``name + "_per_atom"`` (N, dim).
+            summed over atoms and ``keys.per_atom(name)`` (N, dim).
         """
         if graph.cutoff < self.config.r_max - 1e-12:
             raise ValueError(f"graph cutoff {graph.cutoff} Å is smaller than the model's r_max {self.config.r_max} Å")
@@ -216,18 +227,12 @@ class ENNP(torch.nn.Module):
         for block in self.interactions:
             h = block(h, node_attrs, edge_sh, edge_radial, edge_index)
         energies = self.energy_scale[idx] * self.readout(h) + self.energy_shift[idx]
-        out = {keys.ENERGIES: energies, keys.ENERGY: _per_graph(energies, graph)}
+        out = {keys.ENERGIES: energies, keys.ENERGY: sum_per_graph(energies, graph)}
         for name, head in self.heads.items():
             per_atom = head(h)
-            out[name + "_per_atom"] = per_atom
-            out[name] = _per_graph(per_atom, graph)
+            out[keys.per_atom(name)] = per_atom
+            out[name] = sum_per_graph(per_atom, graph)
         return out
-
-
-def _per_graph(values: torch.Tensor, graph: AtomGraph) -> torch.Tensor:
-    """Sum per-atom values (N, ...) into per-structure values (B, ...)."""
-    out = torch.zeros((graph.num_graphs, *values.shape[1:]), dtype=values.dtype, device=values.device)
-    return out.index_add(0, graph.batch, values)
 
 
 def _atomic_number(s: int | str) -> int:

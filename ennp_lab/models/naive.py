@@ -12,7 +12,8 @@ where ``inputs_i`` concatenates any of
 * ``"position"``: the absolute position x_i → breaks translations (and wrapping);
 * ``"index"``: sin/cos of the atom's index in the list → breaks permutations;
 * ``"cell"``: the first lattice vector as stored → breaks a change of lattice basis;
-* ``"magmom"``: the atom's initial magnetic moment → breaks time reversal.
+* ``"magmom"``: the atom's collinear initial magnetic moment m (a declared per-atom
+  scalar, odd under time reversal), fed as (0, 0, m) → breaks time reversal.
 
 Forces and stress come from the energy as for every model (so they are conservative;
 only their symmetry is wrong). It follows the :class:`~ennp_lab.models.interface.PotentialModel`
@@ -27,7 +28,9 @@ import torch
 
 from ennp_lab import keys
 from ennp_lab.graph.data import AtomGraph
+from ennp_lab.models.interface import sum_per_graph
 from ennp_lab.nn import SpeciesIndex
+from ennp_lab.spec import COLLINEAR_MAGMOMS_INPUT, InputSpec, OutputSpec
 
 __all__ = ["NAIVE_INPUTS", "NaiveCartesianModel"]
 
@@ -65,13 +68,14 @@ class NaiveCartesianModel(torch.nn.Module):
         unknown = set(inputs) - set(NAIVE_INPUTS)
         if unknown:
             raise ValueError(f"unknown inputs {sorted(unknown)}; choose from {NAIVE_INPUTS}")
-        self.inputs = tuple(i for i in NAIVE_INPUTS if i in inputs)
+        #: the symmetry-breaking features it is fed (subset of :data:`NAIVE_INPUTS`)
+        self.features = tuple(i for i in NAIVE_INPUTS if i in inputs)
         self.k = int(k)
         self._cutoff = float(cutoff)
         self._species = tuple(sorted({_atomic_number(s) for s in species}))
         self.species_index = SpeciesIndex(self._species)
         width = {"neighbors": 3 * self.k, "position": 3, "index": 2, "cell": 3, "magmom": 3}
-        n_in = len(self._species) + sum(width[i] for i in self.inputs)
+        n_in = len(self._species) + sum(width[i] for i in self.features)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.mlp = torch.nn.Sequential(
@@ -96,6 +100,15 @@ class NaiveCartesianModel(torch.nn.Module):
     def device(self) -> torch.device:
         return self.scale.device
 
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]:
+        """Collinear magnetic moments (optional, zeros when absent) if fed the ``"magmom"`` feature."""
+        return (COLLINEAR_MAGMOMS_INPUT,) if "magmom" in self.features else ()
+
+    @property
+    def outputs(self) -> dict[str, OutputSpec]:
+        return {}
+
     def _nearest(self, graph: AtomGraph, vectors: torch.Tensor) -> torch.Tensor:
         """(N, 3k) displacement vectors to the k nearest neighbours, nearest first."""
         n = graph.num_atoms
@@ -116,23 +129,18 @@ class NaiveCartesianModel(torch.nn.Module):
         cel = graph.cell if cell is None else cell
         idx = self.species_index(graph.numbers)
         parts = [self.species_index.one_hot(idx, self.dtype)]
-        if "neighbors" in self.inputs:
+        if "neighbors" in self.features:
             parts.append(self._nearest(graph, graph.edge_vectors(positions, cell)))
-        if "position" in self.inputs:
+        if "position" in self.features:
             parts.append(pos)
-        if "index" in self.inputs:
+        if "index" in self.features:
             starts = torch.cumsum(graph.atoms_per_graph, 0) - graph.atoms_per_graph
             i = (torch.arange(graph.num_atoms, device=pos.device) - starts[graph.batch]).to(self.dtype)
             parts.append(torch.stack([torch.sin(0.7 * i), torch.cos(0.7 * i)], dim=1))
-        if "cell" in self.inputs:
+        if "cell" in self.features:
             parts.append(cel[graph.batch, 0])
-        if "magmom" in self.inputs:
-            m = graph.magmoms
-            if m is None:
-                m = torch.zeros(graph.num_atoms, 3, dtype=self.dtype, device=pos.device)
-            elif m.dim() == 1:
-                m = torch.stack([torch.zeros_like(m), torch.zeros_like(m), m], dim=1)
-            parts.append(m.to(self.dtype))
+        if "magmom" in self.features:
+            m = graph.input(keys.MAGMOMS).to(self.dtype)  # (N, 1)
+            parts.append(torch.cat([torch.zeros_like(m), torch.zeros_like(m), m], dim=1))
         energies = self.scale * self.mlp(torch.cat(parts, dim=1)).squeeze(-1)
-        energy = torch.zeros(graph.num_graphs, dtype=energies.dtype, device=energies.device).index_add(0, graph.batch, energies)
-        return {keys.ENERGIES: energies, keys.ENERGY: energy}
+        return {keys.ENERGIES: energies, keys.ENERGY: sum_per_graph(energies, graph)}

@@ -8,7 +8,7 @@ for the symmetric homogeneous strain x' = x (I + ε). At zero stress this equals
 stress–strain slope ∂σ_ab/∂ε_cd. Two routes:
 
 * ``autograd`` (an ENNP): the strain Hessian directly
-  (:func:`ennp_lab.derivatives.compute_strain_derivatives`);
+  (``keys.STRAIN_HESSIAN`` from :func:`ennp_lab.derivatives.compute_properties`);
 * ``finite-difference`` (any ASE calculator): central differences of the stress,
   ∂(V σ)/∂ε / V₀. The stress is the derivative with respect to a strain applied on
   top of the strained cell, so this differs from the energy definition by terms linear
@@ -46,6 +46,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 from ase.optimize import BFGS
 
+from ennp_lab import keys
 from ennp_lab.properties.hessian import has_autograd_hessian
 
 __all__ = [
@@ -258,10 +259,10 @@ def compute_elastic_tensor(
     volume = atoms.get_volume()
     if method == "autograd":
         out = calc.get_strain_derivatives(atoms)
-        full = out["strain_hessian"] / volume
+        full = out[keys.STRAIN_HESSIAN] / volume
         if relaxed:
             n = len(atoms)
-            lam = out["strain_position"].reshape(9, 3 * n)
+            lam = out[keys.STRAIN_POSITION].transpose(1, 2, 0, 3).reshape(9, 3 * n)
             hessian = calc.get_hessian(atoms).reshape(3 * n, 3 * n)
             hessian = 0.5 * (hessian + hessian.T)
             # pseudo-inverse on the complement of the rigid translations

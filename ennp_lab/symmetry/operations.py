@@ -1,39 +1,36 @@
-"""Symmetry operations on structures, and how much a model's outputs leak under them.
+"""Symmetry operations on structures and on everything a model reads and gives.
 
-An :class:`Operation` acts on an ``ase.Atoms`` (positions, cell, magnetic moments,
-momenta) and says how any prediction must transform with it:
+An :class:`Operation` acts on an ``ase.Atoms`` (positions, cell, momenta, ASE's initial
+magnetic moments and charges) and on every declared model input kept with it
+(:class:`~ennp_lab.spec.InputSpec`: a field in ``info``, per-atom vectors in
+``arrays``), and says how any value must transform with it
+(:meth:`Operation.transform`):
 
 * Cartesian part R (3×3, x → R (x − c) + c, det R = ±1): scalars 0e are invariant,
-  pseudoscalars 0o pick up det R, forces 1o → R F, stress σ → R σ Rᵀ, and a head of
-  irreps ρ → D_ρ(R) (the exact Wigner matrices of :func:`irreps_matrix`);
-* atom order: new atom k is old atom ``permutation[k]`` (per-atom outputs follow it);
-* time reversal: magnetic moments and momenta change sign, time-odd outputs too.
+  pseudoscalars 0o pick up det R, polar vectors 1o → R v, axial vectors 1e → det(R) R v,
+  and any irreps ρ → D_ρ(R) (the exact Wigner matrices of :func:`irreps_matrix`);
+* atom order: new atom k is old atom ``permutation[k]`` (per-atom values follow it);
+* time reversal: magnetic moments and momenta change sign, time-odd values too.
 
 :func:`standard_operations` gives one instance of every kind (proper and improper
 rotation, reflection through a plane, inversion, translation, permutation, lattice
-translation of atoms, wrapping, change of lattice basis, time reversal), and
-:func:`equivariance_report` measures, for any model or ASE calculator, the relative
-leakage ‖out(g·A) − g·out(A)‖∞ / ‖g·out(A)‖∞ of every output under every operation.
+translation of atoms, wrapping, change of lattice basis, time reversal).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from ase import Atoms
-from ase.calculators.calculator import Calculator, PropertyNotImplementedError
-from ase.stress import voigt_6_to_full_3x3_stress
 from e3nn import o3
 
-from ennp_lab import keys
+from ennp_lab.spec import InputSpec, write_input
 
 __all__ = [
     "Operation",
-    "OutputRule",
-    "EquivarianceReport",
     "rotation",
     "improper_rotation",
     "reflection",
@@ -47,9 +44,6 @@ __all__ = [
     "random_rotation",
     "standard_operations",
     "irreps_matrix",
-    "equivariance_report",
-    "SymmetryComparison",
-    "compare_under_operation",
 ]
 
 
@@ -93,8 +87,40 @@ class Operation:
         """det R = +1 (no reflection involved)."""
         return bool(np.linalg.det(self.rotation) > 0)
 
-    def __call__(self, atoms: Atoms) -> Atoms:
-        return self.apply(atoms)
+    def __call__(self, atoms: Atoms, inputs: Sequence[InputSpec] = ()) -> Atoms:
+        """g·A: the structure and, for each declared input held in it, its value.
+
+        ASE's own arrays (initial moments and charges, momenta) are transformed by
+        ``apply``; every other declared input is read from the Atoms, transformed by its
+        irreps (:meth:`transform`) and written back. Per-atom ones follow the permutation
+        with the rest of the arrays.
+        """
+        out = self.apply(atoms)
+        for spec in inputs:
+            if spec.ase_native:
+                continue
+            stored = atoms.arrays.get(spec.name) if spec.per_atom else atoms.info.get(spec.name)
+            if stored is None:
+                continue
+            value = spec.read(atoms, stored)
+            # per-atom values were already reordered with the arrays: transform in place
+            moved = out.arrays[spec.name].reshape(value.shape) if spec.per_atom else value
+            write_input(out, spec, self.transform(moved, spec.irreps, per_atom=False, time_odd=spec.time_odd))
+        return out
+
+    def transform(self, value: np.ndarray, irreps: str, per_atom: bool = False, time_odd: bool = False) -> np.ndarray:
+        """ρ(g) applied to ``value`` (…, dim) in e3nn's basis of ``irreps``: D_ρ(R) on the
+        last axis, the permutation on the first (``per_atom``), −1 under time reversal
+        (``time_odd``)."""
+        value = np.asarray(value, dtype=float)
+        D = irreps_matrix(irreps, self.rotation)
+        # a one-component value may come without its irreps axis (energy (), energies (N,))
+        out = value * D[0, 0] if D.shape == (1, 1) and (value.ndim == 0 or value.shape[-1] != 1) else value @ D.T
+        if per_atom and self.permutation is not None:
+            out = out[self.permutation]
+        if time_odd and self.time_reversal:
+            out = -out
+        return out
 
 
 def _unit(vector: Sequence[float], what: str) -> np.ndarray:
@@ -314,221 +340,3 @@ def irreps_matrix(irreps: str | o3.Irreps, R: np.ndarray) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
-class OutputRule:
-    """How one output transforms.
-
-    Attributes:
-        name: the calculator property (``get_property(name)``).
-        kind: "scalar" (0e), "cartesian vector" (xyz), "cartesian rank 2" (3×3,
-            Voigt at the ASE boundary) or "irreps" (e3nn basis, ``irreps``).
-        per_atom: one value per atom (follows the permutation).
-        irreps: e3nn irreps string for ``kind == "irreps"`` (e.g. "0o", "0e+2e").
-        time_odd: changes sign under time reversal.
-    """
-
-    name: str
-    kind: str
-    per_atom: bool = False
-    irreps: str | None = None
-    time_odd: bool = False
-
-    def transform(self, value: np.ndarray, op: Operation) -> np.ndarray:
-        R = op.rotation
-        if self.kind == "scalar":
-            out = np.asarray(value, dtype=float)
-        elif self.kind == "cartesian vector":
-            out = np.asarray(value) @ R.T
-        elif self.kind == "cartesian rank 2":
-            out = R @ np.asarray(value) @ R.T
-        elif self.kind == "irreps":
-            out = np.asarray(value) @ irreps_matrix(self.irreps, R).T
-        else:
-            raise ValueError(f"unknown output kind {self.kind!r}")
-        if self.per_atom and op.permutation is not None:
-            out = out[op.permutation]
-        if self.time_odd and op.time_reversal:
-            out = -out
-        return out
-
-
-def _default_rules(calc: Calculator, periodic: bool) -> list[OutputRule]:
-    rules = [OutputRule(keys.ENERGY, "scalar"), OutputRule(keys.FORCES, "cartesian vector", per_atom=True)]
-    if periodic and keys.STRESS in getattr(calc, "implemented_properties", ()):
-        rules.append(OutputRule(keys.STRESS, "cartesian rank 2"))
-    model = getattr(calc, "model", None)
-    heads = getattr(getattr(model, "config", None), "heads", {}) or {}
-    for name, irreps in heads.items():
-        rules.append(OutputRule(name, "irreps", irreps=str(irreps)))
-        rules.append(OutputRule(name + "_per_atom", "irreps", per_atom=True, irreps=str(irreps)))
-    return rules
-
-
-def _evaluate(calc: Calculator, atoms: Atoms, rules: Sequence[OutputRule]) -> dict[str, np.ndarray]:
-    a = atoms.copy()
-    a.calc = calc
-    out = {}
-    for rule in rules:
-        value = np.asarray(a.calc.get_property(rule.name, a), dtype=float)
-        if rule.name == keys.STRESS:
-            value = voigt_6_to_full_3x3_stress(value)
-        out[rule.name] = value
-    return out
-
-
-@dataclass(frozen=True)
-class EquivarianceReport:
-    """Relative leakage of every output under every operation.
-
-    Attributes:
-        operations: operation names, in order.
-        outputs: output names, in order.
-        leakage: (n_operations, n_outputs) ‖out(g·A) − g·out(A)‖∞ / ‖g·out(A)‖∞
-            (dimensionless; the denominator is floored at 1e-12).
-        proper: (n_operations,) whether each operation's Cartesian part is proper.
-        kinds: (n_operations,) the operation kinds.
-    """
-
-    operations: tuple[str, ...]
-    outputs: tuple[str, ...]
-    leakage: np.ndarray
-    proper: np.ndarray
-    kinds: tuple[str, ...]
-
-    def max(self) -> float:
-        """Worst leakage over everything."""
-        return float(self.leakage.max()) if self.leakage.size else 0.0
-
-    def per_operation(self) -> dict[str, float]:
-        """Worst leakage over the outputs, per operation."""
-        return {op: float(row.max()) for op, row in zip(self.operations, self.leakage)}
-
-    def value(self, operation: str, output: str) -> float:
-        return float(self.leakage[self.operations.index(operation), self.outputs.index(output)])
-
-    def as_dict(self) -> dict[str, dict[str, float]]:
-        """``{operation: {output: leakage}}``."""
-        return {op: {out: float(v) for out, v in zip(self.outputs, row)} for op, row in zip(self.operations, self.leakage)}
-
-    def passed(self, tol: float = 1e-10) -> bool:
-        return self.max() <= tol
-
-    def __str__(self) -> str:
-        width = max(len(o) for o in self.operations) if self.operations else 10
-        lines = ["operation".ljust(width) + "".join(f"{o:>16}" for o in self.outputs)]
-        for op, row in zip(self.operations, self.leakage):
-            lines.append(op.ljust(width) + "".join(f"{v:16.2e}" for v in row))
-        return "\n".join(lines)
-
-
-def equivariance_report(
-    model_or_calculator,
-    atoms: Atoms,
-    operations: Sequence[Operation] | None = None,
-    outputs: Sequence[OutputRule] | Mapping[str, str] | None = None,
-    seed: int = 0,
-) -> EquivarianceReport:
-    """Leakage of each output of a model or ASE calculator under each operation.
-
-    For every operation g and output y with transformation rule ρ (see
-    :class:`OutputRule`), leakage = ‖y(g·A) − ρ(g) y(A)‖∞ / ‖ρ(g) y(A)‖∞. The default
-    outputs are energy (0e), forces (1o, per atom), stress (rank 2, periodic cells, when
-    the calculator implements it) and every declared head of an ennp_lab model (summed
-    and per atom, with their irreps). Operations that need a periodic cell are skipped
-    for other structures.
-
-    Args:
-        model_or_calculator: an ennp_lab model (evaluated on the CPU through
-            :class:`~ennp_lab.calculator.ENNPCalculator`) or any ASE calculator.
-        atoms: the structure.
-        operations: defaults to :func:`standard_operations` ``(atoms, seed)``.
-        outputs: rules, or a mapping of extra property names to e3nn irreps for a
-            calculator's own outputs (added to the defaults).
-        seed: for the default operations.
-    """
-    calc = _as_calculator(model_or_calculator)
-    periodic = bool(np.all(atoms.pbc))
-    rules = _default_rules(calc, periodic)
-    if isinstance(outputs, Mapping):
-        rules += [OutputRule(name, "irreps", irreps=str(ir)) for name, ir in outputs.items()]
-    elif outputs is not None:
-        rules = list(outputs)
-    ops = standard_operations(atoms, seed) if operations is None else list(operations)
-    ops = [op for op in ops if periodic or not op.needs_pbc]
-    reference = _evaluate_all(calc, atoms, rules)
-    return _report(ops, rules, reference, [_evaluate_all(calc, op.apply(atoms), rules) for op in ops])
-
-
-def _as_calculator(model_or_calculator) -> Calculator:
-    if isinstance(model_or_calculator, Calculator):
-        return model_or_calculator
-    if isinstance(model_or_calculator, torch.nn.Module):
-        from ennp_lab.calculator import ENNPCalculator
-
-        return ENNPCalculator(model_or_calculator, device="cpu")
-    raise ValueError(f"expected an ennp_lab model or an ASE calculator, got {type(model_or_calculator).__name__}")
-
-
-def _evaluate_all(calc: Calculator, atoms: Atoms, rules: Sequence[OutputRule]) -> dict[str, np.ndarray]:
-    try:
-        return _evaluate(calc, atoms, rules)
-    except PropertyNotImplementedError as exc:
-        raise ValueError(f"the calculator cannot compute an output of the report: {exc}") from exc
-
-
-def _report(ops: Sequence[Operation], rules: Sequence[OutputRule], reference: dict[str, np.ndarray],
-            transformed: Sequence[dict[str, np.ndarray]]) -> EquivarianceReport:
-    """Leakage table from the outputs on A (``reference``) and on each g·A (``transformed``)."""
-    leakage = np.zeros((len(ops), len(rules)))
-    for a, (op, got) in enumerate(zip(ops, transformed)):
-        for b, rule in enumerate(rules):
-            expected = rule.transform(reference[rule.name], op)
-            scale = max(float(np.abs(expected).max()), 1e-12)
-            leakage[a, b] = float(np.abs(got[rule.name] - expected).max()) / scale
-    return EquivarianceReport(
-        operations=tuple(op.name for op in ops),
-        outputs=tuple(r.name for r in rules),
-        leakage=leakage,
-        proper=np.array([op.proper for op in ops]),
-        kinds=tuple(op.kind for op in ops),
-    )
-
-
-@dataclass(frozen=True)
-class SymmetryComparison:
-    """A structure, its image under one operation, and each calculator's view of both.
-
-    Attributes:
-        operation: the operation g.
-        original: the structure A.
-        transformed: g·A.
-        forces: label → (F(A) (N, 3), F(g·A) (N, 3)) eV/Å.
-        expected_forces: label → g·F(A) (N, 3) eV/Å, what F(g·A) must be.
-        reports: label → :class:`EquivarianceReport` for this one operation.
-    """
-
-    operation: Operation
-    original: Atoms
-    transformed: Atoms
-    forces: dict[str, tuple[np.ndarray, np.ndarray]]
-    expected_forces: dict[str, np.ndarray]
-    reports: dict[str, EquivarianceReport]
-
-
-def compare_under_operation(calculators: Mapping[str, Calculator], atoms: Atoms, operation: Operation) -> SymmetryComparison:
-    """Evaluate every calculator on A and g·A (forces and the one-operation report)."""
-    if operation.needs_pbc and not np.all(atoms.pbc):
-        raise ValueError(f"{operation.name} needs a structure periodic in three directions")
-    transformed = operation.apply(atoms)
-    forces, expected, reports = {}, {}, {}
-    periodic = bool(np.all(atoms.pbc))
-    for label, calc in calculators.items():
-        # each structure is evaluated once; forces and the report come from the same results
-        rules = _default_rules(calc, periodic)
-        before = _evaluate_all(calc, atoms, rules)
-        after = _evaluate_all(calc, transformed, rules)
-        rule = next(r for r in rules if r.name == keys.FORCES)
-        forces[label] = (before[keys.FORCES], after[keys.FORCES])
-        expected[label] = rule.transform(before[keys.FORCES], operation)
-        reports[label] = _report([operation], rules, before, [after])
-    return SymmetryComparison(operation, atoms, transformed, forces, expected, reports)
