@@ -27,7 +27,8 @@ from train_ensemble import bulk_frames  # noqa: E402
 from ennp_lab import ENNPCalculator  # noqa: E402
 from ennp_lab.learning import TrainConfig  # noqa: E402
 from ennp_lab.learning.dataset import average_num_neighbors  # noqa: E402
-from ennp_lab.learning.ensemble import EnsembleCalculator, train_ensemble  # noqa: E402
+from ennp_lab.calculator import EnsembleCalculator  # noqa: E402
+from ennp_lab.learning.ensemble import train_ensemble  # noqa: E402
 from ennp_lab.models import build_ennp  # noqa: E402
 
 

@@ -17,7 +17,7 @@ from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.interface import PotentialModel, declared_inputs, declared_outputs
 from ennp_lab.spec import read_inputs
 
-__all__ = ["ENNPCalculator", "to_numpy"]
+__all__ = ["ENNPCalculator", "EnsembleCalculator", "to_numpy"]
 
 _BASE = [keys.ENERGY, "free_energy", keys.ENERGIES, keys.FORCES, keys.STRESS]
 
@@ -188,3 +188,59 @@ class ENNPCalculator(Calculator):
 def to_numpy(t: torch.Tensor) -> np.ndarray:
     """A tensor as a float64 numpy array on the CPU (the calculator's output convention)."""
     return t.detach().cpu().numpy().astype(np.float64)
+
+
+class EnsembleCalculator(ENNPCalculator):
+    """:class:`ENNPCalculator` over an :class:`~ennp_lab.models.ensemble.Ensemble`: the mean
+    energy, forces, stress and heads, plus their spread (σ convention in
+    :class:`~ennp_lab.models.ensemble.EnsemblePrediction`).
+
+    Extra results: ``energy_std`` (eV), ``forces_std`` (N,) eV/Å per atom (the epistemic
+    spread), ``stress_std`` (6,) eV/Å³ (Voigt), ``member_energies`` (K,),
+    ``member_forces`` (K, N, 3). With a noise head also ``forces_std_aleatoric``,
+    ``forces_std_epistemic`` (= ``forces_std``) and ``forces_std_total`` (N,) eV/Å.
+    :attr:`prediction` holds the last :class:`~ennp_lab.models.ensemble.EnsemblePrediction`.
+    """
+
+    implemented_properties = list(_BASE) + ["energy_std", "forces_std", "stress_std", "member_energies",
+                                            "member_forces", "forces_std_aleatoric", "forces_std_epistemic",
+                                            "forces_std_total"]
+
+    def __init__(self, ensemble, device: str | torch.device = "auto", **parameters) -> None:
+        from ennp_lab.models.ensemble import Ensemble
+
+        if not isinstance(ensemble, Ensemble):
+            raise ValueError(f"EnsembleCalculator needs an Ensemble, got {type(ensemble).__name__}")
+        super().__init__(ensemble, device=device, **parameters)
+        self.implemented_properties += [p for p in type(self).implemented_properties if p not in self.implemented_properties]
+        self.prediction = None
+
+    @property
+    def ensemble(self):
+        return self.model
+
+    def calculate(self, atoms: Atoms | None = None, properties=(keys.ENERGY,), system_changes=all_changes) -> None:
+        from ennp_lab.models.ensemble import NOISE_HEAD, EnsemblePrediction, compute_member_properties
+
+        super().calculate(atoms, properties, system_changes)
+        periodic = bool(self.atoms.pbc.all())
+        members = {k: to_numpy(v) for k, v in
+                   compute_member_properties(self.model, self._graph(self.atoms), stress=periodic).items()}
+        noise = keys.per_atom(NOISE_HEAD)
+        p = EnsemblePrediction(
+            member_energies=members[keys.ENERGY][:, 0],
+            member_forces=members[keys.FORCES],
+            member_stress=members[keys.STRESS][:, 0] if periodic else None,
+            member_log_variance=members[noise][..., 0] if noise in members else None,
+        )
+        self.prediction = p
+        # the mean of the members (the same numbers as the ensemble model's, up to rounding)
+        self.results.update({keys.ENERGY: p.energy, "free_energy": p.energy, keys.FORCES: p.forces,
+                             "energy_std": p.energy_std, "forces_std": p.epistemic,
+                             "member_energies": p.member_energies, "member_forces": p.member_forces})
+        if p.aleatoric is not None:
+            self.results.update({"forces_std_aleatoric": p.aleatoric, "forces_std_epistemic": p.epistemic,
+                                 "forces_std_total": p.total})
+        if periodic:
+            self.results[keys.STRESS] = full_3x3_to_voigt_6_stress(p.stress)
+            self.results["stress_std"] = full_3x3_to_voigt_6_stress(p.stress_std)

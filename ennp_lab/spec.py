@@ -155,6 +155,9 @@ class OutputSpec:
         reduction: how per-atom values make the structure's: "sum" (extensive) or
             "mean" (intensive).
         time_odd: changes sign under time reversal.
+        cartesian: an e3nn ``CartesianTensor`` formula (e.g. "ijkl=jikl=ijlk=klij") when
+            the value is given as that Cartesian tensor, (3,)·rank, instead of in the
+            irreps basis; ``irreps`` are then the formula's.
     """
 
     name: str
@@ -162,6 +165,7 @@ class OutputSpec:
     per_atom: bool = True
     reduction: str = "sum"
     time_odd: bool = False
+    cartesian: str | None = None
 
     def __post_init__(self) -> None:
         if self.name in _RESERVED or keys.parse_derivative(self.name) is not None:
@@ -169,6 +173,18 @@ class OutputSpec:
         if self.reduction not in ("sum", "mean"):
             raise ValueError(f"reduction must be 'sum' or 'mean', got {self.reduction!r}")
         object.__setattr__(self, "irreps", str(o3.Irreps(self.irreps)))
+        if self.cartesian is not None:
+            from e3nn.io import CartesianTensor
+
+            formula_irreps = str(o3.Irreps(CartesianTensor(self.cartesian)))
+            if formula_irreps != self.irreps:
+                raise ValueError(f"output {self.name!r}: the Cartesian formula {self.cartesian!r} has irreps "
+                                 f"{formula_irreps}, not {self.irreps}")
+
+    @property
+    def rank(self) -> int:
+        """Number of Cartesian indices (0 for a value in the irreps basis)."""
+        return 0 if self.cartesian is None else len(self.cartesian.split("=")[0])
 
     @property
     def dim(self) -> int:

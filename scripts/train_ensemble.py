@@ -18,7 +18,8 @@ from functools import partial
 from ennp_lab.data import generate_emt_dataset, split_frames
 from ennp_lab.learning import TrainConfig
 from ennp_lab.learning.dataset import average_num_neighbors
-from ennp_lab.learning.ensemble import save_ensemble, train_ensemble
+from ennp_lab.learning.ensemble import train_ensemble
+from ennp_lab.models.io import save_ensemble
 from ennp_lab.models import build_ennp
 
 

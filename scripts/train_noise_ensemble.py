@@ -19,8 +19,11 @@ import numpy as np
 
 from ennp_lab.data.reference import noisy_cuau_frames
 from ennp_lab.learning import TrainConfig
-from ennp_lab.learning.ensemble import EnsembleCalculator, save_ensemble, train_ensemble
-from ennp_lab.learning.heteroscedastic import NOISE_HEAD, decompose_uncertainty, noise_head
+from ennp_lab.calculator import EnsembleCalculator
+from ennp_lab.learning.ensemble import train_ensemble
+from ennp_lab.models.io import save_ensemble
+from ennp_lab.learning.heteroscedastic import decompose_uncertainty, noise_head
+from ennp_lab.models.ensemble import NOISE_HEAD
 from ennp_lab.models import build_ennp
 
 

@@ -15,15 +15,15 @@ from ase.filters import FrechetCellFilter
 
 from ennp_lab import ENNPCalculator, compute_properties
 from ennp_lab.graph import AtomGraph
-from ennp_lab.testing import check_forces, check_stress
+from ennp_lab.testing import assert_forces_match_finite_differences, assert_stress_matches_finite_differences
 
 
 def test_forces_match_ase_finite_differences_periodic(cu_model, triclinic_cu):
-    assert check_forces(ENNPCalculator(cu_model, device="cpu"), triclinic_cu) < 1e-6
+    assert_forces_match_finite_differences(ENNPCalculator(cu_model, device="cpu"), triclinic_cu)
 
 
 def test_forces_match_ase_finite_differences_alloy(alloy_model, triclinic_alloy):
-    assert check_forces(ENNPCalculator(alloy_model, device="cpu"), triclinic_alloy) < 1e-6
+    assert_forces_match_finite_differences(ENNPCalculator(alloy_model, device="cpu"), triclinic_alloy)
 
 
 def test_forces_match_ase_gradient_test_molecule(molecule_model, ethanol):
@@ -39,8 +39,8 @@ def test_forces_match_ase_gradient_test_molecule(molecule_model, ethanol):
 
 
 def test_stress_matches_ase_finite_differences(cu_model, alloy_model, triclinic_cu, triclinic_alloy):
-    assert check_stress(ENNPCalculator(cu_model, device="cpu"), triclinic_cu) < 1e-7
-    assert check_stress(ENNPCalculator(alloy_model, device="cpu"), triclinic_alloy) < 1e-7
+    assert_stress_matches_finite_differences(ENNPCalculator(cu_model, device="cpu"), triclinic_cu)
+    assert_stress_matches_finite_differences(ENNPCalculator(alloy_model, device="cpu"), triclinic_alloy)
 
 
 def test_stress_through_frechet_cell_filter(cu_model, triclinic_cu):

@@ -24,18 +24,22 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
+from ennp_lab.calculator import EnsembleCalculator
 from ennp_lab.data.generators import label_frames, md_frames
-from ennp_lab.learning.ensemble import Ensemble, EnsembleCalculator, train_ensemble
+from ennp_lab.learning.ensemble import train_ensemble
+from ennp_lab.learning.prediction import force_errors, predict_ensemble
 from ennp_lab.learning.train import TrainConfig
 from ennp_lab.models.ennp import ENNP
+from ennp_lab.models.ensemble import Ensemble
 
-__all__ = ["RoundRecord", "ActiveLearningResult", "md_pool", "ensemble_force_errors", "active_learning_loop"]
+__all__ = ["RoundRecord", "ActiveLearningResult", "md_pool", "active_learning_loop"]
 
 
 @dataclass(frozen=True)
 class RoundRecord:
     """One round: training-set size, held-out force MAE (eV/Å) and mean σ_F (eV/Å) of the
-    ensemble trained on it, mean σ_F over the pool, and the frames picked to label next."""
+    ensemble trained on it, mean score over the pool, the frames picked to label next,
+    their scores (eV/Å) and their per-atom σ_F,i (eV/Å, each (n_atoms,)) when picked."""
 
     round: int
     n_train: int
@@ -44,6 +48,7 @@ class RoundRecord:
     pool_sigma: float
     picked: tuple[Atoms, ...]
     picked_sigma: np.ndarray
+    picked_atom_sigma: tuple[np.ndarray, ...] = ()
 
 
 @dataclass
@@ -90,17 +95,6 @@ def md_pool(starts: Sequence[Atoms], temperatures_K: Sequence[float] = (300.0, 9
         return pool
 
     return generate
-
-
-def ensemble_force_errors(calc: EnsembleCalculator, frames: Sequence[Atoms]) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame: mean |F_mean − F_label| (eV/Å, over atoms and components) and mean σ_F."""
-    errors, sigmas = [], []
-    for frame in frames:
-        a = frame.copy()
-        a.calc = calc
-        errors.append(float(np.abs(a.get_forces() - frame.get_forces()).mean()))
-        sigmas.append(float(calc.results["forces_std"].mean()))
-    return np.array(errors), np.array(sigmas)
 
 
 def _most_uncertain(scores: np.ndarray, sources: list, n: int, max_per_source: int | None) -> np.ndarray:
@@ -182,23 +176,17 @@ def active_learning_loop(
                                      seed=seed + 100 * r, workers=workers, device=device,
                                      initial=ensemble if warm else None)
         calc = EnsembleCalculator(ensemble, device=device)
-        errors, sigmas = ensemble_force_errors(calc, test_frames)
+        errors, sigmas = force_errors(calc, test_frames)
         picked: list[Atoms] = []
         picked_sigma = np.zeros(0)
+        picked_atom_sigma: tuple[np.ndarray, ...] = ()
         pool_sigma = float("nan")
         if r < rounds:
             pool = pool_generator(calc, r, seed)
             if not pool:
                 raise ValueError(f"round {r}: the pool generator returned no candidates")
-            scores = []
-            for candidate in pool:
-                a = candidate.copy()
-                a.calc = calc
-                a.get_forces()
-                candidate.arrays["forces_std"] = calc.results["forces_std"].copy()  # per atom, kept with the picks
-                sigma = calc.results["forces_std"]
-                scores.append(float(sigma.max() if score == "max" else sigma.mean()))
-            scores = np.array(scores)
+            atom_sigma = [p.epistemic for p in predict_ensemble(calc, pool)]
+            scores = np.array([float(s.max() if score == "max" else s.mean()) for s in atom_sigma])
             pool_sigma = float(scores.mean())
             if strategy == "uncertainty":
                 order = _most_uncertain(scores, [c.info.get("source") for c in pool], per_round, max_per_source)
@@ -206,8 +194,9 @@ def active_learning_loop(
                 order = rng.choice(len(pool), size=min(per_round, len(pool)), replace=False)
             picked = label_frames([pool[i] for i in order], oracle, f"active_round_{r}")
             picked_sigma = scores[order]
+            picked_atom_sigma = tuple(atom_sigma[i] for i in order)
         record = RoundRecord(r, len(frames), float(errors.mean()), float(sigmas.mean()), pool_sigma,
-                             tuple(picked), picked_sigma)
+                             tuple(picked), picked_sigma, picked_atom_sigma)
         result.rounds.append(record)
         result.ensemble = ensemble
         frames += picked

@@ -11,8 +11,9 @@ mixture of the members' Gaussians, whose variance (summed over the three compone
     σ²_tot,i = 3 · (1/K) Σ_k exp(s_k,i)  +  (1/K) Σ_k |F_k,i − F̄_i|²
              =        σ²_ale,i           +         σ²_epi,i
 
-(law of total variance). :func:`decompose_uncertainty` reports both terms per atom and
-per structure and, for labelled frames, the calibration of the total.
+(law of total variance; computed by :class:`~ennp_lab.models.ensemble.EnsemblePrediction`).
+:func:`decompose_uncertainty` reports both terms per atom and per structure and, for
+labelled frames, the calibration of the total.
 """
 
 from __future__ import annotations
@@ -24,34 +25,16 @@ import numpy as np
 from ase import Atoms
 
 from ennp_lab.learning.calibration import CalibrationReport, calibration_report
+from ennp_lab.learning.prediction import predict_ensemble
+from ennp_lab.models.ensemble import NOISE_HEAD
 
-__all__ = ["NOISE_HEAD", "noise_head", "split_variance", "UncertaintyDecomposition", "decompose_uncertainty"]
-
-#: name of the per-atom head holding log σ² (eV²/Å²) of the force-component noise
-NOISE_HEAD = "force_log_variance"
+__all__ = ["noise_head", "UncertaintyDecomposition", "decompose_uncertainty"]
 
 
 def noise_head() -> dict[str, str]:
     """The ``heads`` entry that gives a model the noise head: ``{NOISE_HEAD: "0e"}``
     (an invariant scalar: the noise level cannot depend on the orientation)."""
     return {NOISE_HEAD: "0e"}
-
-
-def split_variance(member_forces, member_log_variance) -> tuple[np.ndarray, np.ndarray]:
-    """Aleatoric and epistemic variance per atom (eV²/Å², summed over components).
-
-    Args:
-        member_forces: (K, N, 3) forces of the K members.
-        member_log_variance: (K, N) each member's predicted log σ² per force component.
-
-    Returns:
-        σ²_ale (N,) = 3 · mean_k exp(s_k,i) and σ²_epi (N,) = Σ_α var_k F_k,iα.
-    """
-    forces = np.asarray(member_forces, dtype=float)
-    log_var = np.asarray(member_log_variance, dtype=float)
-    if forces.ndim != 3 or forces.shape[2] != 3 or log_var.shape != forces.shape[:2]:
-        raise ValueError(f"expected forces (K, N, 3) and log variances (K, N); got {forces.shape} and {log_var.shape}")
-    return 3.0 * np.exp(log_var).mean(axis=0), forces.var(axis=0).sum(axis=1)
 
 
 @dataclass
@@ -92,7 +75,7 @@ class UncertaintyDecomposition:
 
 def decompose_uncertainty(calc, frames: Sequence[Atoms], labelled: bool | None = None) -> UncertaintyDecomposition:
     """Aleatoric and epistemic σ per atom on ``frames`` from an
-    :class:`~ennp_lab.learning.ensemble.EnsembleCalculator` whose members have the noise head.
+    :class:`~ennp_lab.calculator.EnsembleCalculator` whose members have the noise head.
 
     Args:
         calc: the ensemble calculator.
@@ -107,20 +90,17 @@ def decompose_uncertainty(calc, frames: Sequence[Atoms], labelled: bool | None =
     if labelled is None:
         labelled = all(f.calc is not None and "forces" in f.calc.results for f in frames)
     aleatoric, epistemic, errors, residuals, sigmas = [], [], [], [], []
-    for frame in frames:
-        a = frame.copy()
-        a.calc = calc
-        forces = a.get_forces()
-        if "forces_std_aleatoric" not in calc.results:
+    for frame, p in zip(frames, predict_ensemble(calc, frames)):
+        if p.aleatoric is None:
             raise ValueError("the ensemble members have no noise head: build them with heads=noise_head() and train "
                              "with TrainConfig(noise_head=NOISE_HEAD)")
-        aleatoric.append(calc.results["forces_std_aleatoric"].copy())
-        epistemic.append(calc.results["forces_std_epistemic"].copy())
+        aleatoric.append(p.aleatoric)
+        epistemic.append(p.epistemic)
         if labelled:
-            residual = forces - frame.get_forces()
+            residual = p.forces - frame.get_forces()
             errors.append(float(np.abs(residual).mean()))
             residuals.append(residual.ravel())
-            sigmas.append(np.repeat(calc.results["forces_std_total"] / np.sqrt(3.0), 3))
+            sigmas.append(p.component_sigma(total=True).ravel())
     labels = [str(f.info.get("config_type", "")) for f in frames]
     result = UncertaintyDecomposition(aleatoric, epistemic, labels=labels)
     if labelled:

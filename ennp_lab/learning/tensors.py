@@ -19,7 +19,7 @@ from scipy.spatial.transform import Rotation
 
 from ennp_lab.data.generators import strained_frames
 from ennp_lab.graph.data import AtomGraph
-from ennp_lab.models.elastic_head import ElasticTensorModel
+from ennp_lab.models.elastic_head import ELASTIC_TENSOR, ElasticTensorModel
 from ennp_lab.properties.elasticity import ElasticTensor, compute_elastic_tensor, full_to_voigt
 
 __all__ = ["ElasticSample", "elastic_tensor_samples", "fit_elastic_model", "predict_elastic_tensor"]
@@ -64,7 +64,7 @@ def fit_elastic_model(
     model.train()
     for _ in range(epochs):
         optimizer.zero_grad()
-        loss = torch.mean((model(graph) - target) ** 2)
+        loss = torch.mean((model(graph)[ELASTIC_TENSOR] - target) ** 2)
         loss.backward()
         optimizer.step()
         scheduler.step()
@@ -76,5 +76,5 @@ def fit_elastic_model(
 def predict_elastic_tensor(model: ElasticTensorModel, atoms: Atoms) -> ElasticTensor:
     """The model's C for one structure."""
     with torch.no_grad():
-        full = model(_batch(model, [atoms]))[0].cpu().numpy().astype(np.float64)
+        full = model(_batch(model, [atoms]))[ELASTIC_TENSOR][0].cpu().numpy().astype(np.float64)
     return ElasticTensor(full_to_voigt(full), relaxed=False, method="tensor-head")

@@ -17,6 +17,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from ennp_lab.data.generators import md_frames
+from ennp_lab.learning.prediction import predict_ensemble
 
 __all__ = ["UncertaintyMap", "uncertainty_map"]
 
@@ -52,11 +53,11 @@ def uncertainty_map(
     equilibration: int = 30,
     seed: int = 0,
 ) -> UncertaintyMap:
-    """σ and error of ``calc`` (an :class:`~ennp_lab.learning.ensemble.EnsembleCalculator`)
+    """σ and error of ``calc`` (an :class:`~ennp_lab.calculator.EnsembleCalculator`)
     over strain × temperature, on MD snapshots of ``reference`` (module docstring).
 
     Args:
-        calc: reports ``forces_std`` (per atom).
+        calc: the ensemble (:func:`~ennp_lab.learning.prediction.predict_ensemble`).
         reference: drives the MD and gives the true forces.
         atoms: the unstrained periodic structure.
         strains: isotropic strains ε (fractions, > −1).
@@ -84,14 +85,14 @@ def uncertainty_map(
         for j, T in enumerate(temps):
             snaps = md_frames(strained, reference, float(T), n_samples, interval=interval, equilibration=equilibration,
                               seed=seed + 100 * i + j)
-            s, e = [], []
-            for snap in snaps:
-                a, ref = snap.copy(), snap.copy()
-                a.calc, ref.calc = calc, reference
-                forces = a.get_forces()
-                s.append(float(calc.results["forces_std"].mean()))
-                e.append(float(np.abs(forces - ref.get_forces()).mean()))
+            predictions = predict_ensemble(calc, snaps)
+            s = [float(p.epistemic.mean()) for p in predictions]
+            e = []
+            for snap, p in zip(snaps, predictions):
+                ref = snap.copy()
+                ref.calc = reference
+                e.append(float(np.abs(p.forces - ref.get_forces()).mean()))
             sigma[i, j], error[i, j] = np.mean(s), np.mean(e)
             frames[i].append(snaps[-1])
-            atom_sigma[i].append(calc.results["forces_std"].copy())
+            atom_sigma[i].append(predictions[-1].epistemic)
     return UncertaintyMap(strains, temps, sigma, error, frames, atom_sigma)

@@ -11,7 +11,7 @@ from ennp_lab._version import __version__
 from ennp_lab.files import atomic_torch_save, load_tagged_torch_file
 from ennp_lab.models.ennp import ENNP, ENNPConfig
 
-__all__ = ["save_model", "load_model", "MODEL_FORMAT"]
+__all__ = ["save_model", "load_model", "save_ensemble", "load_ensemble", "MODEL_FORMAT"]
 
 #: Tag stored in every model file; anything without it is not an ennp_lab model.
 MODEL_FORMAT = "ennp_lab.model"
@@ -60,3 +60,18 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> E
     except (KeyError, TypeError, RuntimeError) as exc:
         raise ValueError(f"{path}: the stored weights do not match the stored config: {exc}") from exc
     return model.to(device)
+
+
+def save_ensemble(ensemble, directory: str | os.PathLike) -> list[Path]:
+    """Write member k of an :class:`~ennp_lab.models.ensemble.Ensemble` to
+    ``directory/member_k.pt`` (atomically, :func:`save_model`)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    return [save_model(m, directory / f"member_{k}.pt") for k, m in enumerate(ensemble.members)]
+
+
+def load_ensemble(paths, device: str | torch.device = "cpu"):
+    """An :class:`~ennp_lab.models.ensemble.Ensemble` of the models in ``paths`` (see :func:`load_model`)."""
+    from ennp_lab.models.ensemble import Ensemble
+
+    return Ensemble([load_model(p, device=device) for p in paths])

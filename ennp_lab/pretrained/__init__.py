@@ -50,7 +50,7 @@ def load_pretrained(name: str, device: str | torch.device = "cpu", dtype: str | 
 
 def load_pretrained_ensemble(name: str, device: str | torch.device = "cpu", dtype: str | torch.dtype | None = "float64"):
     """Load a shipped ensemble (:class:`~ennp_lab.learning.ensemble.Ensemble`), by default in float64."""
-    from ennp_lab.learning.ensemble import Ensemble
+    from ennp_lab.models.ensemble import Ensemble
 
     if name not in ENSEMBLES:
         raise ValueError(f"unknown pretrained ensemble {name!r}; available: {', '.join(sorted(ENSEMBLES))}")

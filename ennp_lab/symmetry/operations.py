@@ -27,6 +27,7 @@ import torch
 from ase import Atoms
 from e3nn import o3
 
+from ennp_lab.nn.constants import irreps_matrix
 from ennp_lab.spec import InputSpec, write_input
 
 __all__ = [
@@ -293,50 +294,5 @@ def standard_operations(atoms: Atoms, seed: int = 0) -> list[Operation]:
     return ops
 
 
-# ---------------------------------------------------------------- output transforms
-def _wigner_proper(l: int, R: np.ndarray) -> np.ndarray:
-    """D_l(R) for a proper rotation, exact to rounding: Y_l(R x) = D_l(R) Y_l(x) solved by
-    least squares over 8(2l+1) random unit vectors (e3nn's basis and normalisation)."""
-    if l == 0:
-        return np.ones((1, 1))
-    rng = np.random.default_rng(l)
-    x = rng.normal(size=(8 * (2 * l + 1), 3))
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    xt = torch.as_tensor(x, dtype=torch.float64)
-    Rt = torch.as_tensor(R, dtype=torch.float64)
-    y = o3.spherical_harmonics(l, xt, normalize=True).numpy()
-    y_rot = o3.spherical_harmonics(l, xt @ Rt.T, normalize=True).numpy()
-    dt, *_ = np.linalg.lstsq(y, y_rot, rcond=None)
-    return dt.T
-
-
-def irreps_matrix(irreps: str | o3.Irreps, R: np.ndarray) -> np.ndarray:
-    """The representation matrix D_ρ(R) of e3nn irreps ρ for an orthogonal R (det ±1).
-
-    For R = d·Q (d = det R, Q proper): D_{l,p}(R) = p^{(1−d)/2} D_l(Q), so a 0o
-    pseudoscalar picks up det R. Exact to ~1e-14 (e3nn's ``D_from_matrix`` goes through
-    Euler angles and is good to ~1e-6, too coarse to certify leakage ≤ 1e-10).
-
-    Returns:
-        (dim, dim) block-diagonal matrix acting on vectors in e3nn's basis.
-    """
-    irreps = o3.Irreps(irreps)
-    R = np.asarray(R, dtype=float)
-    d = 1.0 if np.linalg.det(R) > 0 else -1.0
-    Q = d * R
-    blocks = []
-    cache: dict[int, np.ndarray] = {}
-    for mul, ir in irreps:
-        if ir.l not in cache:
-            cache[ir.l] = _wigner_proper(ir.l, Q)
-        sign = ir.p if d < 0 else 1
-        blocks += [sign * cache[ir.l]] * mul
-    out = np.zeros((irreps.dim, irreps.dim))
-    k = 0
-    for b in blocks:
-        n = b.shape[0]
-        out[k : k + n, k : k + n] = b
-        k += n
-    return out
 
 

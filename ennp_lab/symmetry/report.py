@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 from ase import Atoms
-from ase.calculators.calculator import Calculator, PropertyNotImplementedError
+from ase.calculators.calculator import BaseCalculator, Calculator, PropertyNotImplementedError
 from ase.stress import voigt_6_to_full_3x3_stress
 
 from ennp_lab import keys
@@ -40,8 +40,9 @@ class OutputRule:
     Attributes:
         name: the calculator property (``get_property(name)``).
         kind: "irreps" (e3nn basis, ``irreps``), "cartesian rank 2" (3×3, or (N, 3, 3)
-            per atom; stress comes in Voigt form from ASE), or the shorthands "scalar"
-            (0e) and "cartesian vector" (1o, xyz).
+            per atom; stress comes in Voigt form from ASE), "cartesian" (a polar tensor
+            of any ``rank``, R on every index), or the shorthands "scalar" (0e) and
+            "cartesian vector" (1o, xyz).
         per_atom: one value per atom (follows the permutation).
         irreps: e3nn irreps string for ``kind == "irreps"`` (e.g. "0o", "0e+2e").
         time_odd: changes sign under time reversal.
@@ -52,11 +53,15 @@ class OutputRule:
     per_atom: bool = False
     irreps: str | None = None
     time_odd: bool = False
+    rank: int = 2
 
     def transform(self, value: np.ndarray, op: Operation) -> np.ndarray:
-        if self.kind == "cartesian rank 2":
-            R = op.rotation
-            out = R @ np.asarray(value, dtype=float) @ R.T
+        if self.kind in ("cartesian rank 2", "cartesian"):
+            rank = 2 if self.kind == "cartesian rank 2" else self.rank
+            out = np.asarray(value, dtype=float)
+            lead = out.ndim - rank
+            for axis in range(lead, out.ndim):  # R on every Cartesian index
+                out = np.moveaxis(np.tensordot(op.rotation, out, axes=([1], [axis])), 0, axis)
             if self.per_atom and op.permutation is not None:
                 out = out[op.permutation]
             return -out if self.time_odd and op.time_reversal else out
@@ -88,6 +93,9 @@ def output_rules(calc: Calculator, periodic: bool) -> list[OutputRule]:
     if periodic and keys.STRESS in getattr(calc, "implemented_properties", ()):
         rules.append(OutputRule(keys.STRESS, "cartesian rank 2"))
     for name, spec in getattr(calc, "outputs", {}).items():
+        if spec.cartesian is not None:
+            rules.append(OutputRule(name, "cartesian", time_odd=spec.time_odd, rank=spec.rank))
+            continue
         rules.append(OutputRule(name, "irreps", irreps=spec.irreps, time_odd=spec.time_odd))
         if spec.per_atom:
             rules.append(OutputRule(keys.per_atom(name), "irreps", per_atom=True, irreps=spec.irreps, time_odd=spec.time_odd))
@@ -212,7 +220,7 @@ def _with_inputs_in_atoms(calc: Calculator, atoms: Atoms) -> tuple[Calculator, A
 
 
 def _as_calculator(model_or_calculator) -> Calculator:
-    if isinstance(model_or_calculator, Calculator):
+    if isinstance(model_or_calculator, BaseCalculator):
         return model_or_calculator
     if isinstance(model_or_calculator, torch.nn.Module):
         from ennp_lab.calculator import ENNPCalculator

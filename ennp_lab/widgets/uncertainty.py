@@ -127,6 +127,7 @@ class ActiveLearningPanel:
         self.start_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
         self.picked: list[Atoms] = []
+        self.picked_atom_sigma: list[np.ndarray] = []
         self.pick = widgets.IntSlider(value=0, min=0, max=0, description="pick", disabled=True)
         self.pick.observe(self._on_pick, names="value")
         self.picks_table = widgets.HTML("")
@@ -182,12 +183,13 @@ class ActiveLearningPanel:
         self.status.value = (f"{label}, round {record.round}: {record.n_train} labelled frames, test force MAE "
                              f"{1e3 * record.test_force_mae:.0f} meV/Å, mean σ_F {1e3 * record.test_sigma:.0f} meV/Å")
         if record.picked:
-            self._show_picks(list(record.picked), record.picked_sigma)
+            self._show_picks(list(record.picked), record.picked_sigma, list(record.picked_atom_sigma))
         return self.stop_requested
 
     # -- the newest picks ------------------------------------------------------------------
-    def _show_picks(self, picked: list[Atoms], scores: np.ndarray) -> None:
+    def _show_picks(self, picked: list[Atoms], scores: np.ndarray, atom_sigma: list[np.ndarray]) -> None:
         self.picked = picked
+        self.picked_atom_sigma = atom_sigma
         rows = "".join(f"<tr><td>{k}</td><td>{f.info.get('source', '')}</td><td>{len(f)}</td>"
                        f"<td>{1e3 * s:.0f}</td></tr>" for k, (f, s) in enumerate(zip(picked, scores)))
         self.picks_table.value = ("<b>newest picks</b><table><tr><th>#</th><th>from</th><th>atoms</th>"
@@ -199,7 +201,7 @@ class ActiveLearningPanel:
 
     def _draw_pick(self, k: int) -> None:
         atoms = self.picked[k]
-        sigma = atoms.arrays.get("forces_std")
+        sigma = self.picked_atom_sigma[k] if k < len(self.picked_atom_sigma) else None
         if self.structure_panel is None:
             self.structure_panel = StructurePanel(atoms, values=sigma, value_label=SIGMA_LABEL)
             self._structure_box.children = (self.structure_panel.widget,)

@@ -15,9 +15,12 @@ from ase.calculators.emt import EMT
 
 from ennp_lab.data.generators import label_frames, md_frames, rattled_frames
 from ennp_lab.learning import TrainConfig
-from ennp_lab.learning.active import _most_uncertain, active_learning_loop, ensemble_force_errors
+from ennp_lab.learning.active import _most_uncertain, active_learning_loop
+from ennp_lab.learning.prediction import force_errors
 from ennp_lab.learning.active_demo import emt_copper_problem
-from ennp_lab.learning.ensemble import Ensemble, EnsembleCalculator, train_ensemble
+from ennp_lab.calculator import EnsembleCalculator
+from ennp_lab.learning.ensemble import train_ensemble
+from ennp_lab.models.ensemble import Ensemble
 from ennp_lab.testing import tiny_model
 
 
@@ -45,7 +48,7 @@ def test_loop_labels_the_most_uncertain_candidates():
         a.calc = EMT()
         np.testing.assert_allclose(frame.get_forces(), a.get_forces(), atol=1e-12)
     assert first.pool_sigma < first.picked_sigma.mean()
-    errors, sigmas = ensemble_force_errors(EnsembleCalculator(result.ensemble, device="cpu"), test)
+    errors, sigmas = force_errors(EnsembleCalculator(result.ensemble, device="cpu"), test)
     assert abs(errors.mean() - result.rounds[-1].test_force_mae) < 1e-12 and sigmas.shape == (2,)
     random = active_learning_loop(EMT(), initial, pool, build, test, rounds=1, per_round=3, ensemble_size=2,
                                   config=config, strategy="random", seed=5)

@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 from ennp_lab.data.reference import CUAU_NOISE, noisy_cuau_frames, noisy_force_labels
 from ennp_lab.learning import TrainConfig, train
-from ennp_lab.learning.ensemble import Ensemble, EnsembleCalculator, train_ensemble
-from ennp_lab.learning.heteroscedastic import NOISE_HEAD, decompose_uncertainty, noise_head, split_variance
+from ennp_lab.calculator import EnsembleCalculator
+from ennp_lab.learning.ensemble import train_ensemble
+from ennp_lab.models.ensemble import Ensemble
+from ennp_lab.learning.heteroscedastic import decompose_uncertainty, noise_head
+from ennp_lab.models.ensemble import NOISE_HEAD, split_variance
 from ennp_lab.models import build_ennp
 from ennp_lab.testing import tiny_model
 

@@ -14,7 +14,8 @@ from ennp_lab.data.generators import label_frames, rattled_frames, vacancy_frame
 from ennp_lab.learning import TrainConfig
 from ennp_lab.learning.active import active_learning_loop
 from ennp_lab.learning.calibration import calibration_report
-from ennp_lab.learning.ensemble import Ensemble, EnsembleCalculator
+from ennp_lab.calculator import EnsembleCalculator
+from ennp_lab.models.ensemble import Ensemble
 from ennp_lab.learning.uncertainty_map import uncertainty_map
 from ennp_lab.testing import tiny_model
 from ennp_lab.viz.uncertainty import sigma_error_figure
@@ -107,10 +108,11 @@ def test_active_learning_panel_runs_live_and_stops():
     # the newest picks (round 1) are shown, coloured by their per-atom σ when picked
     newest = result.rounds[1].picked
     assert panel.pick.max == 1 and "newest picks" in panel.picks_table.value
-    np.testing.assert_allclose(panel.structure_panel.scene.values[0], newest[0].arrays["forces_std"])
-    assert newest[0].arrays["forces_std"].max() == pytest.approx(result.rounds[1].picked_sigma[0])
+    atom_sigma = result.rounds[1].picked_atom_sigma
+    np.testing.assert_allclose(panel.structure_panel.scene.values[0], atom_sigma[0])
+    assert atom_sigma[0].max() == pytest.approx(result.rounds[1].picked_sigma[0])
     panel.pick.value = 1
-    np.testing.assert_allclose(panel.structure_panel.scene.values[0], newest[1].arrays["forces_std"])
+    np.testing.assert_allclose(panel.structure_panel.scene.values[0], atom_sigma[1])
     # stop: pressed during the first round, the loop ends after it
     panel.prepare(job, label="stopped")
     panel.stop_requested = True
