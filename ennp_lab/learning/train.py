@@ -1,22 +1,22 @@
-"""Training an ENNP on labelled frames: energy/force/stress loss, EMA, schedules, checkpoints.
+"""The one training engine: any declared output or derived quantity as a target, EMA,
+schedules, early stopping, checkpoints that a killed run resumes from.
 
-The loss of a batch of B structures with N atoms is
+The loss of a batch is Σ_t w_t L_t over the targets (:mod:`ennp_lab.learning.targets`).
+By default they are the classic force-field terms
 
     L = w_E · mean_b ((E_b − Ê_b)/n_b)² + w_F · mean_{i,α} (F_iα − F̂_iα)² + w_S · mean_{b∈S,αβ} (σ_bαβ − σ̂_bαβ)²
 
-in eV/atom, eV/Å and eV/Å³ (S: the structures with a stress label). Validation uses the
-exponential moving average (EMA) of the weights, which is also what is returned.
+in eV/atom, eV/Å and eV/Å³ (S: the structures with a stress label), plus, with
+``TrainConfig.noise_head``, the heteroscedastic Gaussian NLL of the force residuals
+(:mod:`ennp_lab.learning.heteroscedastic`). ``TrainConfig.targets`` replaces them with
+any list: a declared head against ``info`` labels (chirality), an intensive Cartesian
+output (the elasticity tensor), a dipole or Born charges...
 
-Heteroscedastic noise (``TrainConfig.noise_head``): a model with a scalar per-atom head
-s_i = log σ_i² (:mod:`ennp_lab.learning.heteroscedastic`) also learns the variance of the
-label noise on each force component of atom i, by the Gaussian negative log-likelihood
-
-    L_noise = w_noise · mean_{i,α} ½ [ r_iα² / σ_i² + log σ_i² ],    r = stop_gradient(F − F̂),
-
-so the mean forces are fitted by the usual squared error, and σ_i² converges to the
-expected squared residual at atom i (aleatoric noise plus any misfit left on the
-training data). Stopping the gradient through r keeps noisy atoms from being
-down-weighted in the fit of the mean (the failure mode of plain NLL training).
+The pieces: :func:`init_state` (a :class:`TrainState`: model, optimizer, scheduler, EMA,
+shuffling generator, history, best weights; from scratch or from a checkpoint),
+:func:`run_epoch`, :func:`validate`, :func:`save_checkpoint`; :func:`train` strings them
+together. Validation uses the exponential moving average (EMA) of the weights, which
+is also what is returned.
 """
 
 from __future__ import annotations
@@ -35,14 +35,31 @@ from tqdm.auto import tqdm
 
 from ennp_lab import keys
 from ennp_lab._version import __version__
-from ennp_lab.derivatives import compute_properties
+from ennp_lab.derivatives import available_properties, compute_properties
 from ennp_lab.files import atomic_torch_save, load_tagged_torch_file
-from ennp_lab.learning.dataset import Batch, build_samples, collate, fit_energy_shift, force_rms
+from ennp_lab.learning.dataset import Batch, Sample, build_samples, collate, fit_energy_shift, force_rms
 from ennp_lab.learning.metrics import Evaluation, evaluate_samples
+from ennp_lab.learning.targets import Target, check_targets, default_targets, target_loss
+from ennp_lab.models.interface import declared_inputs, declared_outputs
 
-__all__ = ["TrainConfig", "History", "TrainResult", "train", "CHECKPOINT_FORMAT"]
+__all__ = ["TrainConfig", "History", "TrainResult", "TrainState", "init_state", "run_epoch", "validate",
+           "save_checkpoint", "train", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "ennp_lab.checkpoint"
+
+#: options that may change when a run is resumed (everything else must match the checkpoint)
+RESUMABLE_CHANGES = frozenset({"max_epochs", "max_time_s", "progress", "checkpoint_path"})
+
+_INT, _FLOAT, _STR, _BOOL = (int,), (int, float), (str,), (bool,)
+_TYPES = {
+    "max_epochs": _INT, "batch_size": _INT, "lr": _FLOAT, "optimizer": _STR, "weight_decay": _FLOAT,
+    "scheduler": _STR, "plateau_factor": _FLOAT, "plateau_patience": _INT, "min_lr": _FLOAT,
+    "energy_weight": _FLOAT, "force_weight": _FLOAT, "stress_weight": _FLOAT, "ema_decay": _FLOAT,
+    "early_stopping_patience": _INT, "clip_grad_norm": _FLOAT, "seed": _INT, "checkpoint_path": _STR,
+    "checkpoint_every": _INT, "fit_energy_shift": _BOOL, "max_time_s": _FLOAT, "progress": _BOOL,
+    "noise_head": _STR, "noise_weight": _FLOAT, "shuffle": _BOOL,
+}
+_OPTIONAL = {"ema_decay", "early_stopping_patience", "clip_grad_norm", "checkpoint_path", "max_time_s", "noise_head"}
 
 
 @dataclass(frozen=True)
@@ -57,23 +74,31 @@ class TrainConfig:
         weight_decay: AdamW weight decay.
         scheduler: "plateau" (reduce on validation loss), "cosine" (to ``min_lr`` at
             ``max_epochs``) or "none".
-        plateau_factor, plateau_patience: ReduceLROnPlateau settings.
-        min_lr: smallest learning rate.
-        energy_weight, force_weight, stress_weight: loss weights w_E, w_F, w_S.
+        plateau_factor, plateau_patience: ReduceLROnPlateau settings (factor in (0, 1)).
+        min_lr: smallest learning rate (≥ 0).
+        energy_weight, force_weight, stress_weight: loss weights w_E, w_F, w_S of the
+            default targets.
         ema_decay: EMA decay of the weights (None: no EMA).
         early_stopping_patience: epochs without a better validation loss before
-            stopping (None: never).
+            stopping (≥ 1; None: never).
         clip_grad_norm: gradient norm clip (None: no clipping).
         seed: seed of the batch shuffling.
         checkpoint_path: where to write checkpoints (None: none).
         checkpoint_every: epochs between checkpoints (the last epoch is always saved).
         fit_energy_shift: least-squares per-species energy shift (and force-RMS scale)
             before training.
-        max_time_s: stop after this much wall time (None: no limit).
+        max_time_s: stop after this much wall time (> 0; None: no limit).
         progress: show a tqdm progress bar.
         noise_head: name of a scalar ("0e") per-atom head trained as log σ_i² of the
             force-label noise by Gaussian NLL (None: no noise model).
         noise_weight: weight w_noise of that NLL term.
+        targets: the loss terms (:class:`~ennp_lab.learning.targets.Target`); empty:
+            the default energy/forces/stress (and noise) terms from the weights above.
+        shuffle: shuffle the frames every epoch (False: in the given order, e.g. one
+            full batch).
+
+    Raises:
+        ValueError: a field of the wrong type or out of range, named.
     """
 
     max_epochs: int = 100
@@ -99,36 +124,69 @@ class TrainConfig:
     progress: bool = True
     noise_head: str | None = None
     noise_weight: float = 1.0
+    targets: tuple[Target, ...] = ()
+    shuffle: bool = True
 
     def __post_init__(self) -> None:
+        for name, types in _TYPES.items():
+            value = getattr(self, name)
+            if value is None and name in _OPTIONAL:
+                continue
+            ok = isinstance(value, types) and (bool in types or not isinstance(value, bool))
+            if not ok:
+                kind = " or ".join(t.__name__ for t in types) + (" or None" if name in _OPTIONAL else "")
+                raise ValueError(f"training option {name} must be {kind}, got {value!r} ({type(value).__name__})")
+        targets = tuple(t if isinstance(t, Target) else Target(**t) for t in self.targets)
+        object.__setattr__(self, "targets", targets)
         checks = [
-            (self.max_epochs >= 1, "max_epochs must be >= 1"),
-            (self.batch_size >= 1, "batch_size must be >= 1"),
-            (self.lr > 0, "lr must be positive"),
+            (self.max_epochs >= 1, f"max_epochs must be >= 1, got {self.max_epochs}"),
+            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (self.lr > 0 and math.isfinite(self.lr), f"lr must be positive and finite, got {self.lr}"),
             (self.optimizer in ("adam", "adamw"), f"optimizer must be 'adam' or 'adamw', got {self.optimizer!r}"),
             (self.scheduler in ("plateau", "cosine", "none"), f"scheduler must be 'plateau', 'cosine' or 'none', got {self.scheduler!r}"),
-            (self.ema_decay is None or 0 < self.ema_decay < 1, "ema_decay must be in (0, 1)"),
-            (self.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
+            (0 < self.plateau_factor < 1, f"plateau_factor must be in (0, 1) (it multiplies the learning rate), got {self.plateau_factor}"),
+            (self.plateau_patience >= 0, f"plateau_patience must be >= 0, got {self.plateau_patience}"),
+            (self.min_lr >= 0, f"min_lr must be >= 0, got {self.min_lr}"),
+            (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
+            (self.ema_decay is None or 0 < self.ema_decay < 1, f"ema_decay must be in (0, 1), got {self.ema_decay}"),
+            (self.early_stopping_patience is None or self.early_stopping_patience >= 1,
+             f"early_stopping_patience must be >= 1 or None, got {self.early_stopping_patience}"),
+            (self.clip_grad_norm is None or self.clip_grad_norm > 0, f"clip_grad_norm must be positive, got {self.clip_grad_norm}"),
+            (self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}"),
+            (self.max_time_s is None or self.max_time_s > 0, f"max_time_s must be positive or None, got {self.max_time_s}"),
             (min(self.energy_weight, self.force_weight, self.stress_weight, self.noise_weight) >= 0, "loss weights must be >= 0"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
 
+    @property
+    def loss_targets(self) -> tuple[Target, ...]:
+        """The loss terms: ``targets``, or the default ones from the weights."""
+        if self.targets:
+            return self.targets
+        return default_targets(self.energy_weight, self.force_weight, self.stress_weight, self.noise_head, self.noise_weight)
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out["targets"] = [t.to_dict() for t in self.targets]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown training options: {sorted(unknown)}")
+        data = dict(data)
+        if "targets" in data:
+            data["targets"] = tuple(Target(**t) if isinstance(t, dict) else t for t in data["targets"])
         return cls(**data)
 
 
 @dataclass
 class History:
-    """Per-epoch record (ASE units): losses, validation MAEs, learning rate, wall time (s)."""
+    """Per-epoch record (ASE units): losses, validation MAEs, learning rate, wall time (s),
+    and the validation loss of each target besides energy, forces and stress."""
 
     epoch: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
@@ -138,13 +196,14 @@ class History:
     val_stress_mae: list[float] = field(default_factory=list)  # eV/Å³
     lr: list[float] = field(default_factory=list)
     wall_time: list[float] = field(default_factory=list)
+    val_targets: dict[str, list[float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "History":
-        return cls(**{k: list(v) for k, v in data.items()})
+        return cls(**{k: ({n: list(x) for n, x in v.items()} if isinstance(v, dict) else list(v)) for k, v in data.items()})
 
     def __len__(self) -> int:
         return len(self.epoch)
@@ -160,40 +219,28 @@ class TrainResult:
     stop_reason: str
 
 
-def _loss(out: dict, batch: Batch, config: TrainConfig) -> torch.Tensor:
-    n = batch.graph.atoms_per_graph.to(batch.energy.dtype)
-    loss = config.energy_weight * (((out[keys.ENERGY] - batch.energy) / n) ** 2).mean()
-    loss = loss + config.force_weight * ((out[keys.FORCES] - batch.forces) ** 2).mean()
-    if keys.STRESS in out and bool(batch.has_stress.any()):
-        m = batch.has_stress
-        loss = loss + config.stress_weight * ((out[keys.STRESS][m] - batch.stress[m]) ** 2).mean()
-    if config.noise_head is not None:
-        log_var = out[config.noise_head + "_per_atom"]  # (N, 1)
-        residual2 = (out[keys.FORCES] - batch.forces).detach() ** 2  # (N, 3)
-        loss = loss + config.noise_weight * (0.5 * (residual2 * torch.exp(-log_var) + log_var)).mean()
-    return loss
+@dataclass
+class TrainState:
+    """Everything a run carries from epoch to epoch (and a checkpoint stores)."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    generator: torch.Generator
+    ema: dict[str, torch.Tensor]
+    history: History = field(default_factory=History)
+    epoch: int = 0  # the next epoch to run
+    ema_updates: int = 0
+    best_loss: float = math.inf
+    best_epoch: int = -1
+    bad_epochs: int = 0
+    best_state: dict[str, torch.Tensor] | None = None
+
+    def best_weights(self) -> dict[str, torch.Tensor]:
+        return self.best_state if self.best_state is not None else self.ema
 
 
-def _check_noise_head(model, config: TrainConfig) -> None:
-    if config.noise_head is None:
-        return
-    heads = getattr(getattr(model, "config", None), "heads", {}) or {}
-    if config.noise_head not in heads:
-        raise ValueError(f"noise_head {config.noise_head!r} is not a head of the model (heads: {sorted(heads) or 'none'}); "
-                         f"build it with heads={{{config.noise_head!r}: '0e'}}")
-    if str(heads[config.noise_head]).replace("1x", "") != "0e":
-        raise ValueError(f"noise_head {config.noise_head!r} must be one even scalar ('0e'), got {heads[config.noise_head]!r}")
-
-
-def _val_loss(ev: Evaluation, config: TrainConfig) -> float:
-    loss = config.energy_weight * np.mean((ev.energy_per_atom_pred - ev.energy_per_atom_true) ** 2)
-    loss += config.force_weight * np.mean((ev.forces_pred - ev.forces_true) ** 2)
-    if len(ev.stress_true):
-        # Voigt off-diagonals stand for two tensor entries each: weight them so
-        loss += config.stress_weight * np.mean(((ev.stress_pred - ev.stress_true) ** 2) @ np.array([1, 1, 1, 2, 2, 2]) / 9)
-    return float(loss)
-
-
+# ------------------------------------------------------------------------------ pieces
 def _make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
     return cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -217,10 +264,180 @@ def _prepare_model(model, train_frames: Sequence[Atoms]) -> None:
         model.energy_scale.fill_(force_rms(train_frames))
 
 
+def _per_atom_names(model) -> set[str]:
+    return {keys.per_atom(name) for name, spec in declared_outputs(model).items() if spec.per_atom}
+
+
+def _samples(model, frames: Sequence[Atoms], config: TrainConfig) -> list[Sample]:
+    return build_samples(frames, model.cutoff, model.dtype, model.device, targets=config.loss_targets,
+                         inputs=declared_inputs(model), per_atom=_per_atom_names(model) | {keys.BORN_CHARGES,
+                                                                                          keys.EFFECTIVE_FIELD,
+                                                                                          keys.TORQUE})
+
+
+def init_state(model, config: TrainConfig, train_frames: Sequence[Atoms] = (), resume: str | Path | None = None) -> TrainState:
+    """A fresh :class:`TrainState` (energy shift fitted on ``train_frames`` when the config
+    says so), or the state stored in the checkpoint ``resume``.
+
+    Raises:
+        ValueError: a checkpoint that is corrupt, of another architecture, or written with
+            other training options than ``config`` (beyond :data:`RESUMABLE_CHANGES`).
+    """
+    optimizer = _make_optimizer(model, config)
+    scheduler = _make_scheduler(optimizer, config)
+    generator = torch.Generator().manual_seed(config.seed)
+    if resume is None:
+        if config.fit_energy_shift:
+            _prepare_model(model, train_frames)
+        return TrainState(model, optimizer, scheduler, generator, {k: v.detach().clone() for k, v in model.state_dict().items()})
+    ckpt = _load_checkpoint(resume, model, config)
+    model.load_state_dict(ckpt["model_state"])
+    optimizer.load_state_dict(ckpt["optimizer_state"])
+    if scheduler is not None and ckpt.get("scheduler_state") is not None:
+        scheduler.load_state_dict(ckpt["scheduler_state"])
+    generator.set_state(ckpt["generator_state"])
+    return TrainState(model, optimizer, scheduler, generator, ckpt["ema_state"], History.from_dict(ckpt["history"]),
+                      epoch=int(ckpt["epoch"]) + 1, ema_updates=int(ckpt["ema_updates"]), best_loss=float(ckpt["best_loss"]),
+                      best_epoch=int(ckpt["best_epoch"]), bad_epochs=int(ckpt["bad_epochs"]), best_state=ckpt["best_state"])
+
+
+def _wanted(targets: Sequence[Target], batch: Batch) -> set[str]:
+    """The derived quantities a batch's loss needs (heads come with every evaluation)."""
+    periodic = bool(batch.graph.pbc.all())
+    wanted = {keys.ENERGY}
+    for t in targets:
+        if t.key not in batch.labels or t.name == keys.ENERGY:
+            continue
+        if t.name in (keys.STRESS, keys.POLARIZATION):
+            if periodic and bool(batch.masks[t.key].any()):
+                wanted.add(t.name)
+        elif t.name in keys.DERIVED_PROPERTIES:
+            wanted.add(t.name)
+    return wanted
+
+
+def batch_loss(out: dict[str, torch.Tensor], batch: Batch, targets: Sequence[Target]) -> torch.Tensor:
+    """Σ_t w_t L_t over the targets whose labels and predictions the batch has."""
+    loss = None
+    n = batch.graph.atoms_per_graph
+    for t in targets:
+        if t.key not in batch.labels or t.name not in out:
+            continue
+        prediction, label, mask = out[t.name], batch.labels[t.key], batch.masks[t.key]
+        if label.shape != prediction.shape:
+            if label.numel() != prediction.numel():
+                raise ValueError(f"target {t.name!r}: labels of shape {tuple(label.shape[1:])} per entry for a prediction "
+                                 f"of shape {tuple(prediction.shape[1:])}")
+            label = label.reshape(prediction.shape)  # e.g. a scalar info label for a (B, 1) head
+        if not bool(mask.all()):  # only the structures (or their atoms) that carry the label
+            mask = mask[batch.graph.batch] if t.key in batch.atom_labels else mask
+            prediction, label = prediction[mask], label[mask]
+        if prediction.numel() == 0:
+            continue
+        per_atom_energy = n.to(label.dtype) if t.name == keys.ENERGY else None
+        variance = out[keys.per_atom(t.variance)] if t.variance else None
+        term = t.weight * target_loss(t, prediction, label, per_atom_energy, variance)
+        loss = term if loss is None else loss + term
+    if loss is None:
+        raise ValueError("no target of the loss has labels in this batch")
+    return loss
+
+
+def run_epoch(state: TrainState, samples: Sequence[Sample], config: TrainConfig) -> float:
+    """One pass over ``samples`` in batches (shuffled unless ``config.shuffle`` is False);
+    returns the mean training loss of its steps."""
+    model, targets = state.model, config.loss_targets
+    model.train()
+    n = len(samples)
+    order = torch.randperm(n, generator=state.generator).tolist() if config.shuffle else list(range(n))
+    total, steps = 0.0, 0
+    for start in range(0, n, config.batch_size):
+        batch = collate([samples[i] for i in order[start : start + config.batch_size]])
+        out = compute_properties(model, batch.graph, _wanted(targets, batch), create_graph=True)
+        loss = batch_loss(out, batch, targets)
+        state.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
+        state.optimizer.step()
+        state.ema_updates += 1
+        _update_ema(state.ema, model, config.ema_decay, state.ema_updates)
+        total += float(loss.detach())
+        steps += 1
+    return total / steps
+
+
+def _classic_loss(ev: Evaluation, targets: Sequence[Target]) -> float:
+    """Validation loss of the energy/forces/stress targets from an :class:`Evaluation`."""
+    loss = 0.0
+    for t in targets:
+        if t.loss == "gaussian_nll" or t.label is not None:
+            continue
+        f = np.square if t.loss == "mse" else np.abs
+        if t.name == keys.ENERGY:
+            loss += t.weight * np.mean(f(ev.energy_per_atom_pred - ev.energy_per_atom_true))
+        elif t.name == keys.FORCES:
+            loss += t.weight * np.mean(f(ev.forces_pred - ev.forces_true))
+        elif t.name == keys.STRESS and len(ev.stress_true):
+            # Voigt off-diagonals stand for two tensor entries each: weight them so
+            loss += t.weight * np.mean(f(ev.stress_pred - ev.stress_true) @ np.array([1, 1, 1, 2, 2, 2]) / 9)
+    return float(loss)
+
+
+def validate(model, samples: Sequence[Sample], config: TrainConfig, batch_size: int = 16
+             ) -> tuple[float, Evaluation | None, dict[str, float]]:
+    """The validation loss of ``model`` on ``samples``: the energy/forces/stress terms from
+    an :class:`~ennp_lab.learning.metrics.Evaluation` (when those are targets), plus the
+    other targets' weighted losses. Returns (loss, evaluation or None, other losses by name)."""
+    targets = config.loss_targets
+    classic = [t for t in targets if t.name in (keys.ENERGY, keys.FORCES, keys.STRESS) and t.label is None]
+    ev = evaluate_samples(model, samples) if classic else None
+    loss = _classic_loss(ev, classic) if ev is not None else 0.0
+    others = [t for t in targets if t not in classic and t.loss != "gaussian_nll"]
+    sums: dict[str, list[float]] = {t.name: [] for t in others}
+    for start in range(0, len(samples), batch_size) if others else ():
+        batch = collate(samples[start : start + batch_size])
+        out = compute_properties(model, batch.graph, _wanted(others, batch))
+        for t in others:
+            if t.key in batch.labels and t.name in out:
+                unweighted = Target(t.name, 1.0, t.loss, t.label, t.variance)
+                sums[t.name].append(float(batch_loss(out, batch, [unweighted])))
+    per_target = {name: float(np.mean(v)) for name, v in sums.items() if v}
+    loss += sum(t.weight * per_target.get(t.name, 0.0) for t in others)
+    return float(loss), ev, per_target
+
+
+def save_checkpoint(state: TrainState, config: TrainConfig, path: str | Path) -> Path:
+    """Write the state atomically (a killed run resumes from the last one written)."""
+    model_config = getattr(state.model, "config", None)
+    return atomic_torch_save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "ennp_lab_version": __version__,
+            "model_config": model_config.to_dict() if model_config is not None else None,
+            "train_config": config.to_dict(),
+            "epoch": state.epoch,
+            "model_state": state.model.state_dict(),
+            "optimizer_state": state.optimizer.state_dict(),
+            "scheduler_state": state.scheduler.state_dict() if state.scheduler is not None else None,
+            "generator_state": state.generator.get_state(),
+            "ema_state": state.ema,
+            "ema_updates": state.ema_updates,
+            "best_state": state.best_state,
+            "best_loss": state.best_loss,
+            "best_epoch": state.best_epoch,
+            "bad_epochs": state.bad_epochs,
+            "history": state.history.to_dict(),
+        },
+        path,
+    )
+
+
+# ---------------------------------------------------------------------------- workflow
 def train(
     model,
     train_frames: Sequence[Atoms],
-    val_frames: Sequence[Atoms],
+    val_frames: Sequence[Atoms] | None,
     config: TrainConfig = TrainConfig(),
     callback: Callable[[History], bool | None] | None = None,
     resume: str | Path | None = None,
@@ -228,137 +445,94 @@ def train(
     """Train ``model`` in place on ``train_frames``, validating on ``val_frames``.
 
     Args:
-        model: an ENNP (its dtype and device are used for the data).
-        train_frames, val_frames: labelled frames (energy, forces; stress optional).
+        model: any ennp_lab model (its dtype and device are used for the data).
+        train_frames: labelled frames (the labels the targets need).
+        val_frames: labelled frames for validation, or None for none (the training loss
+            of each epoch is then what schedules and early stopping follow, and the last
+            weights are returned).
         config: :class:`TrainConfig`.
         callback: called with the :class:`History` after every epoch (after the
-            checkpoint is written), e.g. by a live training panel; returning True
-            stops training (stop reason "callback").
+            checkpoint is written), e.g. by a live training panel; returning True stops
+            training (stop reason "callback").
         resume: a checkpoint written by an earlier (possibly killed) run with the same
-            model architecture: training continues after its last finished epoch, with
-            the optimizer, scheduler, EMA, shuffling state and history restored.
+            model architecture and training options (up to :data:`RESUMABLE_CHANGES`):
+            training continues after its last finished epoch, with the optimizer,
+            scheduler, EMA, shuffling state and history restored.
 
     Returns:
         :class:`TrainResult`; ``model`` holds the best EMA weights.
 
     Raises:
-        ValueError: empty data, frames without labels, a checkpoint that is corrupt or
-            of another architecture.
+        ValueError: empty data, frames without the targets' labels, targets the model
+            cannot predict, a checkpoint that is corrupt or of another architecture or
+            other options.
     """
-    if not train_frames or not val_frames:
-        raise ValueError("train needs at least one training and one validation frame")
-    _check_noise_head(model, config)
-    train_samples = build_samples(train_frames, model.cutoff, model.dtype, model.device)
-    val_samples = build_samples(val_frames, model.cutoff, model.dtype, model.device)
-    optimizer = _make_optimizer(model, config)
-    scheduler = _make_scheduler(optimizer, config)
-    generator = torch.Generator().manual_seed(config.seed)
-    history = History()
-    start_epoch, best_loss, best_epoch, bad_epochs, ema_updates = 0, math.inf, -1, 0, 0
-    ema: dict[str, torch.Tensor] | None = None
-    best_state: dict[str, torch.Tensor] | None = None
-
-    if resume is not None:
-        ckpt = _load_checkpoint(resume, model)
-        model.load_state_dict(ckpt["model_state"])
-        optimizer.load_state_dict(ckpt["optimizer_state"])
-        if scheduler is not None and ckpt.get("scheduler_state") is not None:
-            scheduler.load_state_dict(ckpt["scheduler_state"])
-        generator.set_state(ckpt["generator_state"])
-        history = History.from_dict(ckpt["history"])
-        start_epoch = int(ckpt["epoch"]) + 1
-        best_loss, best_epoch, bad_epochs = float(ckpt["best_loss"]), int(ckpt["best_epoch"]), int(ckpt["bad_epochs"])
-        ema, ema_updates, best_state = ckpt["ema_state"], int(ckpt["ema_updates"]), ckpt["best_state"]
-    elif config.fit_energy_shift:
-        _prepare_model(model, train_frames)
-    if ema is None:
-        ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-    eval_model = copy.deepcopy(model)
+    if not train_frames or (val_frames is not None and not val_frames):
+        raise ValueError("train needs at least one training frame and one validation frame (or val_frames=None)")
+    check_targets(config.loss_targets, available_properties(model), declared_outputs(model))
+    train_samples = _samples(model, train_frames, config)
+    val_samples = _samples(model, val_frames, config) if val_frames is not None else None
+    state = init_state(model, config, train_frames, resume)
+    eval_model = copy.deepcopy(model) if val_samples is not None else None
+    history = state.history
     t0 = time.perf_counter() - (history.wall_time[-1] if len(history) else 0.0)
     stop_reason = "max_epochs"
-    n = len(train_samples)
-    bar = tqdm(total=config.max_epochs, initial=start_epoch, disable=not config.progress, desc="training", unit="epoch")
+    bar = tqdm(total=config.max_epochs, initial=state.epoch, disable=not config.progress, desc="training", unit="epoch")
     try:
-        for epoch in range(start_epoch, config.max_epochs):
-            model.train()
-            order = torch.randperm(n, generator=generator).tolist()
-            total, steps = 0.0, 0
-            for start in range(0, n, config.batch_size):
-                batch = collate([train_samples[i] for i in order[start : start + config.batch_size]])
-                want = {keys.ENERGY, keys.FORCES}
-                if bool(batch.graph.pbc.all()) and bool(batch.has_stress.any()):
-                    want.add(keys.STRESS)
-                out = compute_properties(model, batch.graph, want, create_graph=True)
-                loss = _loss(out, batch, config)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if config.clip_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
-                optimizer.step()
-                ema_updates += 1
-                _update_ema(ema, model, config.ema_decay, ema_updates)
-                total += float(loss.detach())
-                steps += 1
-
-            eval_model.load_state_dict(ema)
-            ev = evaluate_samples(eval_model, val_samples)
-            val_loss = _val_loss(ev, config)
-            if config.scheduler == "plateau":
-                scheduler.step(val_loss)
-            elif scheduler is not None:
-                scheduler.step()
-            history.epoch.append(epoch)
-            history.train_loss.append(total / steps)
-            history.val_loss.append(val_loss)
-            history.val_energy_mae.append(ev.energy_mae_mev_per_atom / 1e3)
-            history.val_force_mae.append(ev.force_mae_mev_per_a / 1e3)
-            history.val_stress_mae.append(ev.stress_mae_mev_per_a3 / 1e3)
-            history.lr.append(optimizer.param_groups[0]["lr"])
-            history.wall_time.append(time.perf_counter() - t0)
-            if val_loss < best_loss:
-                best_loss, best_epoch, bad_epochs = val_loss, epoch, 0
-                best_state = {k: v.clone() for k, v in ema.items()}
+        for epoch in range(state.epoch, config.max_epochs):
+            state.epoch = epoch
+            train_loss = run_epoch(state, train_samples, config)
+            ev, others = None, {}
+            if val_samples is not None:
+                eval_model.load_state_dict(state.ema)
+                val_loss, ev, others = validate(eval_model, val_samples, config)
             else:
-                bad_epochs += 1
-            if config.early_stopping_patience is not None and bad_epochs >= config.early_stopping_patience:
+                val_loss = train_loss
+            if config.scheduler == "plateau":
+                state.scheduler.step(val_loss)
+            elif state.scheduler is not None:
+                state.scheduler.step()
+            _record(history, epoch, train_loss, val_loss, ev, others, state.optimizer, time.perf_counter() - t0)
+            if val_loss < state.best_loss:
+                state.best_loss, state.best_epoch, state.bad_epochs = val_loss, epoch, 0
+                if val_samples is not None:  # without validation the last weights are kept
+                    state.best_state = {k: v.clone() for k, v in state.ema.items()}
+            else:
+                state.bad_epochs += 1
+            if config.early_stopping_patience is not None and state.bad_epochs >= config.early_stopping_patience:
                 stop_reason = "early_stopping"
             elif config.max_time_s is not None and history.wall_time[-1] >= config.max_time_s:
                 stop_reason = "max_time"
             last = stop_reason != "max_epochs" or epoch == config.max_epochs - 1
             if config.checkpoint_path and ((epoch + 1) % config.checkpoint_every == 0 or last):
-                atomic_torch_save(
-                    {
-                        "format": CHECKPOINT_FORMAT,
-                        "ennp_lab_version": __version__,
-                        "model_config": model.config.to_dict(),
-                        "train_config": config.to_dict(),
-                        "epoch": epoch,
-                        "model_state": model.state_dict(),
-                        "optimizer_state": optimizer.state_dict(),
-                        "scheduler_state": scheduler.state_dict() if scheduler is not None else None,
-                        "generator_state": generator.get_state(),
-                        "ema_state": ema,
-                        "ema_updates": ema_updates,
-                        "best_state": best_state,
-                        "best_loss": best_loss,
-                        "best_epoch": best_epoch,
-                        "bad_epochs": bad_epochs,
-                        "history": history.to_dict(),
-                    },
-                    config.checkpoint_path,
-                )
+                save_checkpoint(state, config, config.checkpoint_path)
             bar.update(1)
-            bar.set_postfix(val_F_mae_meV=f"{ev.force_mae_mev_per_a:.1f}", val_E_mae_meV=f"{ev.energy_mae_mev_per_atom:.2f}")
+            if ev is not None:
+                bar.set_postfix(val_F_mae_meV=f"{ev.force_mae_mev_per_a:.1f}", val_E_mae_meV=f"{ev.energy_mae_mev_per_atom:.2f}")
             if callback is not None and callback(history) is True and stop_reason == "max_epochs":
                 stop_reason = "callback"
             if stop_reason != "max_epochs":
                 break
     finally:
         bar.close()
-    model.load_state_dict(best_state if best_state is not None else ema)
+    model.load_state_dict(state.best_weights())
     model.eval()
-    return TrainResult(model=model, history=history, best_epoch=best_epoch, stop_reason=stop_reason)
+    return TrainResult(model=model, history=history, best_epoch=state.best_epoch, stop_reason=stop_reason)
+
+
+def _record(history: History, epoch: int, train_loss: float, val_loss: float, ev: Evaluation | None, others: dict,
+            optimizer, wall: float) -> None:
+    history.epoch.append(epoch)
+    history.train_loss.append(train_loss)
+    history.val_loss.append(val_loss)
+    nan = float("nan")
+    history.val_energy_mae.append(ev.energy_mae_mev_per_atom / 1e3 if ev is not None else nan)
+    history.val_force_mae.append(ev.force_mae_mev_per_a / 1e3 if ev is not None else nan)
+    history.val_stress_mae.append(ev.stress_mae_mev_per_a3 / 1e3 if ev is not None else nan)
+    for name, value in others.items():
+        history.val_targets.setdefault(name, []).append(value)
+    history.lr.append(optimizer.param_groups[0]["lr"])
+    history.wall_time.append(wall)
 
 
 def _update_ema(ema: dict[str, torch.Tensor], model, decay: float | None, updates: int) -> None:
@@ -377,8 +551,15 @@ def _update_ema(ema: dict[str, torch.Tensor], model, decay: float | None, update
                 ema[k].copy_(v)
 
 
-def _load_checkpoint(path: str | Path, model) -> dict:
+def _load_checkpoint(path: str | Path, model, config: TrainConfig) -> dict:
     ckpt = load_tagged_torch_file(path, CHECKPOINT_FORMAT, "ennp_lab training checkpoint", map_location=model.device)
-    if ckpt.get("model_config") != model.config.to_dict():
+    model_config = getattr(model, "config", None)
+    if model_config is not None and ckpt.get("model_config") != model_config.to_dict():
         raise ValueError(f"{path} was written for another model architecture: {ckpt.get('model_config')}")
+    stored = TrainConfig.from_dict(ckpt.get("train_config", {})).to_dict()
+    changed = sorted(k for k, v in config.to_dict().items() if stored.get(k) != v and k not in RESUMABLE_CHANGES)
+    if changed:
+        listed = ", ".join(f"{k}: {stored.get(k)!r} → {config.to_dict()[k]!r}" for k in changed)
+        raise ValueError(f"{path} was written with other training options ({listed}); resume with the same options "
+                         f"(only {sorted(RESUMABLE_CHANGES)} may change) or start a new run")
     return ckpt
