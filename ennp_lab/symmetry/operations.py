@@ -23,9 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
-import torch
 from ase import Atoms
-from e3nn import o3
 
 from ennp_lab.nn.constants import irreps_matrix
 from ennp_lab.spec import InputSpec, write_input

@@ -106,7 +106,7 @@ def test_active_learning_panel_runs_live_and_stops():
     mae = [t for t in panel.figure.data if t.name == "uncertainty: test MAE"][0]
     np.testing.assert_allclose(mae.y, 1e3 * result.force_mae)
     # the newest picks (round 1) are shown, coloured by their per-atom σ when picked
-    newest = result.rounds[1].picked
+    assert panel.picked == list(result.rounds[1].picked)
     assert panel.pick.max == 1 and "newest picks" in panel.picks_table.value
     atom_sigma = result.rounds[1].picked_atom_sigma
     np.testing.assert_allclose(panel.structure_panel.scene.values[0], atom_sigma[0])
