@@ -47,7 +47,8 @@ from ase.calculators.calculator import Calculator
 from ase.optimize import BFGS
 
 from ennp_lab import keys
-from ennp_lab.properties.hessian import has_autograd_hessian
+from ennp_lab.properties.methods import resolve_method
+from ennp_lab.properties.modes import orthogonal_complement
 
 __all__ = [
     "VOIGT_PAIRS",
@@ -249,13 +250,7 @@ def compute_elastic_tensor(
         raise ValueError("an elasticity tensor needs a cell periodic in all three directions")
     if abs(atoms.get_volume()) < 1e-9:
         raise ValueError("the cell has zero volume")
-    if method not in ("auto", "autograd", "finite-difference"):
-        raise ValueError(f"unknown method {method!r}: use 'auto', 'autograd' or 'finite-difference'")
-    autograd = callable(getattr(calc, "get_strain_derivatives", None)) and has_autograd_hessian(calc)
-    if method == "auto":
-        method = "autograd" if autograd else "finite-difference"
-    if method == "autograd" and not autograd:
-        raise ValueError(f"{type(calc).__name__} has no autograd strain derivatives; use method='finite-difference'")
+    method = resolve_method(calc, method, what="elastic-tensor")
     volume = atoms.get_volume()
     if method == "autograd":
         out = calc.get_strain_derivatives(atoms)
@@ -267,8 +262,7 @@ def compute_elastic_tensor(
             hessian = 0.5 * (hessian + hessian.T)
             # pseudo-inverse on the complement of the rigid translations
             translations = np.tile(np.eye(3), (n, 1)) / np.sqrt(n)  # (3N, 3) orthonormal
-            q, _ = np.linalg.qr(np.hstack([translations, np.eye(3 * n)]))
-            basis = q[:, 3 : 3 * n]
+            basis = orthogonal_complement(translations)
             inner = np.linalg.pinv(basis.T @ hessian @ basis, rcond=1e-10, hermitian=True)
             correction = lam @ basis @ inner @ basis.T @ lam.T
             full = full - correction.reshape(3, 3, 3, 3) / volume

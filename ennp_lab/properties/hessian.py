@@ -1,7 +1,8 @@
 """The Hessian H = ∂²E/∂x∂x of a structure, for any ASE calculator.
 
-An :class:`~ennp_lab.calculator.ENNPCalculator` (anything with ``get_hessian`` and
-``hessian_vector_product``) is differentiated exactly by autograd; any other calculator
+An :class:`~ennp_lab.calculator.ENNPCalculator` (anything
+:class:`~ennp_lab.properties.methods.ExactlyDifferentiable`) is differentiated exactly by
+autograd; any other calculator
 (EMT, a DFT code) by central finite differences of its forces,
 
     H_{ia,jb} ≈ −[F_jb(x + δ e_ia) − F_jb(x − δ e_ia)] / (2δ)      (error O(δ²)),
@@ -21,24 +22,11 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-__all__ = ["compute_hessian", "hessian_vector_product", "has_autograd_hessian"]
+from ennp_lab.properties.methods import resolve_method
+
+__all__ = ["compute_hessian", "hessian_vector_product"]
 
 Method = Literal["auto", "autograd", "finite-difference"]
-
-
-def has_autograd_hessian(calc: Calculator) -> bool:
-    """Whether ``calc`` differentiates its own energy twice (an ENNP calculator)."""
-    return callable(getattr(calc, "get_hessian", None)) and callable(getattr(calc, "hessian_vector_product", None))
-
-
-def _method(calc: Calculator, method: Method) -> str:
-    if method not in ("auto", "autograd", "finite-difference"):
-        raise ValueError(f"unknown Hessian method {method!r}: use 'auto', 'autograd' or 'finite-difference'")
-    if method == "auto":
-        return "autograd" if has_autograd_hessian(calc) else "finite-difference"
-    if method == "autograd" and not has_autograd_hessian(calc):
-        raise ValueError(f"{type(calc).__name__} cannot differentiate its energy twice; use method='finite-difference'")
-    return method
 
 
 def _forces(atoms: Atoms, calc: Calculator, positions: np.ndarray) -> np.ndarray:
@@ -74,7 +62,7 @@ def compute_hessian(
     rows = list(range(n)) if indices is None else [int(i) for i in indices]
     if any(i < 0 or i >= n for i in rows):
         raise ValueError(f"Hessian rows asked for atoms {rows}, but the structure has {n} atoms")
-    if _method(calc, method) == "autograd":
+    if resolve_method(calc, method, what="Hessian") == "autograd":
         return calc.get_hessian(atoms, indices=rows)
     if delta <= 0:
         raise ValueError(f"finite-difference step must be positive, got delta={delta}")
@@ -98,7 +86,7 @@ def hessian_vector_product(
     Autograd: the model is evaluated once and each product is one double-backward
     pass. Finite differences: two force calls per product, along v̂ with step ``delta``.
     """
-    if _method(calc, method) == "autograd":
+    if resolve_method(calc, method, what="Hessian") == "autograd":
         product = calc.hessian_vector_product(atoms)
         return lambda v: product(np.asarray(v).reshape(-1, 3)).reshape(np.shape(v))
     if delta <= 0:

@@ -25,7 +25,7 @@ from ase.calculators.calculator import Calculator
 from ennp_lab.properties.hessian import Method, compute_hessian
 from ennp_lab.units import OMEGA_TO_THZ, THZ_TO_CM1
 
-__all__ = ["NormalModes", "compute_normal_modes", "rigid_motions"]
+__all__ = ["NormalModes", "compute_normal_modes", "orthogonal_complement", "rigid_motions"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,14 @@ class NormalModes:
     def wavenumbers_cm1(self) -> np.ndarray:
         """(M,) ν/c in cm⁻¹ (negative: imaginary)."""
         return self.frequencies_thz * THZ_TO_CM1
+
+
+def orthogonal_complement(basis: np.ndarray) -> np.ndarray:
+    """An orthonormal basis (m, m − k) of the orthogonal complement of the k orthonormal
+    columns of ``basis`` (m, k): the last columns of a full QR of [basis | I]."""
+    m, k = basis.shape
+    q, _ = np.linalg.qr(np.hstack([basis, np.eye(m)]))
+    return q[:, k:m]
 
 
 def rigid_motions(atoms: Atoms, tol: float = 1e-8) -> np.ndarray:
@@ -113,9 +121,7 @@ def compute_normal_modes(
     inv_sqrt_m = np.repeat(1.0 / np.sqrt(masses), 3)
     dynamical = 0.5 * (h + h.T) * inv_sqrt_m[:, None] * inv_sqrt_m[None, :]
     rigid = rigid_motions(atoms)
-    # Orthonormal complement of the rigid subspace: the last columns of a full QR.
-    q, _ = np.linalg.qr(np.hstack([rigid, np.eye(3 * n)]))
-    complement = q[:, rigid.shape[1] : 3 * n]
+    complement = orthogonal_complement(rigid)
     values, vectors = np.linalg.eigh(complement.T @ dynamical @ complement)
     eigenvectors = (complement @ vectors).T.reshape(-1, n, 3)
     displacements = eigenvectors * inv_sqrt_m.reshape(n, 3)[None]

@@ -34,7 +34,7 @@ from ase.calculators.calculator import Calculator
 from phonopy import Phonopy
 from phonopy.structure.cells import PrimitiveMatrixAutoDefaultWarning
 
-from ennp_lab.properties.hessian import has_autograd_hessian
+from ennp_lab.properties.methods import resolve_method
 from ennp_lab.structures.convert import atoms_to_phonopy, phonopy_to_atoms
 from ennp_lab.units import OMEGA_TO_THZ
 
@@ -208,12 +208,7 @@ def compute_force_constants(
     """
     if not atoms.pbc.all():
         raise ValueError("phonons need a cell periodic in all three directions (set pbc=True, add vacuum if needed)")
-    if method not in ("auto", "autograd", "displacement"):
-        raise ValueError(f"unknown force-constant method {method!r}: use 'auto', 'autograd' or 'displacement'")
-    if method == "auto":
-        method = "autograd" if has_autograd_hessian(calc) else "displacement"
-    if method == "autograd" and not has_autograd_hessian(calc):
-        raise ValueError(f"{type(calc).__name__} has no autograd Hessian; use method='displacement'")
+    method = resolve_method(calc, method, numerical="displacement", what="force-constant")
     matrix = _supercell_matrix(supercell)
     unitcell = atoms.copy()
     unitcell.calc = None
