@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from ennp_lab.units import EV_TO_MEV
 from ennp_lab._version import __version__
 
 
@@ -31,12 +32,12 @@ def _load_any_model(spec: str, device: str):
 def _print_evaluation(label: str, ev) -> None:
     s = ev.summary()
     print(
-        f"{label}: {s['frames']} frames, {s['atoms']} atoms | energy MAE {s['energy_mae_mev_per_atom']:.2f} meV/atom | "
-        f"force MAE {s['force_mae_mev_per_a']:.1f} meV/Å (RMSE {s['force_rmse_mev_per_a']:.1f}) | "
-        f"stress MAE {s['stress_mae_mev_per_a3']:.3f} meV/Å³"
+        f"{label}: {s['frames']} frames, {s['atoms']} atoms | energy MAE {EV_TO_MEV * s['energy_mae']:.2f} meV/atom | "
+        f"force MAE {EV_TO_MEV * s['force_mae']:.1f} meV/Å (RMSE {EV_TO_MEV * s['force_rmse']:.1f}) | "
+        f"stress MAE {EV_TO_MEV * s['stress_mae']:.3f} meV/Å³"
     )
     for element, row in ev.per_element().items():
-        print(f"  {element}: force MAE {row['force_mae_mev_per_a']:.1f} meV/Å over {row['atoms']} atoms")
+        print(f"  {element}: force MAE {EV_TO_MEV * row['force_mae']:.1f} meV/Å over {row['atoms']} atoms")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -64,7 +65,7 @@ def _train(args: argparse.Namespace) -> int:
     h = result.history
     print(
         f"trained {recipe.name} for {len(h)} epochs ({result.stop_reason}) in {time.perf_counter() - start:.0f} s; "
-        f"best epoch {result.best_epoch}: val force MAE {1e3 * min(h.val_force_mae):.1f} meV/Å"
+        f"best epoch {result.best_epoch}: val force MAE {EV_TO_MEV * min(h.val_force_mae):.1f} meV/Å"
     )
     print(f"model: {out / 'model.pt'}  history: {out / 'history.json'}")
     return 0
@@ -137,10 +138,10 @@ def _write_demo_report(path: Path, evaluations: dict, history, elapsed: float) -
     rows = []
     for label, ev in evaluations.items():
         s = ev.summary()
-        rows.append([label, s["frames"], round(s["energy_mae_mev_per_atom"], 2), round(s["force_mae_mev_per_a"], 1),
-                     round(s["force_rmse_mev_per_a"], 1), round(s["stress_mae_mev_per_a3"], 3)])
+        rows.append([label, s["frames"], round(EV_TO_MEV * s["energy_mae"], 2), round(EV_TO_MEV * s["force_mae"], 1),
+                     round(EV_TO_MEV * s["force_rmse"], 1), round(EV_TO_MEV * s["stress_mae"], 3)])
     types = list(next(iter(evaluations.values())).by_config_type())
-    type_rows = [[t] + [round(ev.by_config_type()[t]["force_mae_mev_per_a"], 1) for ev in evaluations.values()] for t in types]
+    type_rows = [[t] + [round(EV_TO_MEV * ev.by_config_type()[t]["force_mae"], 1) for ev in evaluations.values()] for t in types]
     blocks = [
         f"<p>ennp_lab {__version__}: a small ENNP trained on EMT copper in this run, and the shipped "
         f"<code>cu-emt</code> model, evaluated on a held-out EMT test set (MD at 300/900/1500 K, strained cells, "

@@ -20,7 +20,7 @@ __all__ = ["Evaluation", "evaluate", "evaluate_samples"]
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Predictions and errors on a set of frames (ASE units inside; meV only in names that say so).
+    """Predictions and errors on a set of frames, in ASE units (meV only at the display edge).
 
     Attributes:
         energy_per_atom_true, energy_per_atom_pred: (B,) eV/atom.
@@ -42,38 +42,37 @@ class Evaluation:
     config_types: tuple[str, ...] = field(default_factory=tuple)
 
     @property
-    def energy_mae_mev_per_atom(self) -> float:
-        return 1e3 * float(np.mean(np.abs(self.energy_per_atom_pred - self.energy_per_atom_true)))
+    def energy_mae(self) -> float:
+        """Energy MAE, eV/atom."""
+        return _mae(self.energy_per_atom_pred, self.energy_per_atom_true)
 
     @property
-    def force_mae_mev_per_a(self) -> float:
-        return 1e3 * float(np.mean(np.abs(self.forces_pred - self.forces_true)))
+    def force_mae(self) -> float:
+        """Force-component MAE, eV/Å."""
+        return _mae(self.forces_pred, self.forces_true)
 
     @property
-    def force_rmse_mev_per_a(self) -> float:
-        return 1e3 * float(np.sqrt(np.mean((self.forces_pred - self.forces_true) ** 2)))
+    def force_rmse(self) -> float:
+        """Force-component RMSE, eV/Å."""
+        return float(np.sqrt(np.mean((self.forces_pred - self.forces_true) ** 2)))
 
     @property
-    def stress_mae_mev_per_a3(self) -> float:
-        if len(self.stress_true) == 0:
-            return float("nan")
-        return 1e3 * float(np.mean(np.abs(self.stress_pred - self.stress_true)))
+    def stress_mae(self) -> float:
+        """Stress-component MAE (Voigt), eV/Å³ (NaN without stress labels)."""
+        return _mae(self.stress_pred, self.stress_true) if len(self.stress_true) else float("nan")
 
     def per_element(self) -> dict[str, dict[str, float]]:
-        """Force MAE and RMSE (meV/Å) per element."""
+        """Force MAE and RMSE (eV/Å) and the number of atoms, per element."""
         out = {}
         for z in np.unique(self.numbers):
             sel = self.numbers == z
             err = self.forces_pred[sel] - self.forces_true[sel]
-            out[symbol_of(int(z))] = {
-                "force_mae_mev_per_a": 1e3 * float(np.mean(np.abs(err))),
-                "force_rmse_mev_per_a": 1e3 * float(np.sqrt(np.mean(err**2))),
-                "atoms": int(sel.sum()),
-            }
+            out[symbol_of(int(z))] = {"force_mae": float(np.mean(np.abs(err))), "force_rmse": float(np.sqrt(np.mean(err**2))),
+                                      "atoms": int(sel.sum())}
         return out
 
     def by_config_type(self) -> dict[str, dict[str, float]]:
-        """Energy MAE (meV/atom) and force MAE (meV/Å) for each ``config_type``."""
+        """Energy MAE (eV/atom) and force MAE (eV/Å) for each ``config_type``."""
         if len(self.config_types) != len(self.atoms_per_frame):
             return {}
         frame_of_atom = np.repeat(np.arange(len(self.atoms_per_frame)), self.atoms_per_frame)
@@ -84,21 +83,19 @@ class Evaluation:
             atoms = frames[frame_of_atom]
             out[name] = {
                 "frames": int(frames.sum()),
-                "energy_mae_mev_per_atom": 1e3 * float(np.mean(np.abs(self.energy_per_atom_pred[frames] - self.energy_per_atom_true[frames]))),
-                "force_mae_mev_per_a": 1e3 * float(np.mean(np.abs(self.forces_pred[atoms] - self.forces_true[atoms]))),
+                "energy_mae": _mae(self.energy_per_atom_pred[frames], self.energy_per_atom_true[frames]),
+                "force_mae": _mae(self.forces_pred[atoms], self.forces_true[atoms]),
             }
         return out
 
     def summary(self) -> dict[str, float]:
-        """The headline numbers (display units, named with them)."""
-        return {
-            "energy_mae_mev_per_atom": self.energy_mae_mev_per_atom,
-            "force_mae_mev_per_a": self.force_mae_mev_per_a,
-            "force_rmse_mev_per_a": self.force_rmse_mev_per_a,
-            "stress_mae_mev_per_a3": self.stress_mae_mev_per_a3,
-            "frames": len(self.energy_per_atom_true),
-            "atoms": len(self.numbers),
-        }
+        """The headline numbers, in eV (energy per atom), eV/Å and eV/Å³."""
+        return {"energy_mae": self.energy_mae, "force_mae": self.force_mae, "force_rmse": self.force_rmse,
+                "stress_mae": self.stress_mae, "frames": len(self.energy_per_atom_true), "atoms": len(self.numbers)}
+
+
+def _mae(pred: np.ndarray, true: np.ndarray) -> float:
+    return float(np.mean(np.abs(pred - true)))
 
 
 def evaluate_samples(model, samples: Sequence[Sample], batch_size: int = 16, config_types: Sequence[str] = ()) -> Evaluation:
@@ -142,8 +139,8 @@ def evaluate(model, frames: Sequence[Atoms], batch_size: int = 16) -> Evaluation
     """Evaluate ``model`` against the labels of ``frames``.
 
     Returns:
-        an :class:`Evaluation` with energy MAE (meV/atom), force MAE and RMSE (meV/Å),
-        stress MAE (meV/Å³) and a per-element breakdown.
+        an :class:`Evaluation`: energy MAE (eV/atom), force MAE and RMSE (eV/Å), stress
+        MAE (eV/Å³), per element and per ``config_type``.
     """
     samples = build_samples(frames, model.cutoff, model.dtype, model.device)
     return evaluate_samples(model, samples, batch_size, [str(f.info.get("config_type", "")) for f in frames])

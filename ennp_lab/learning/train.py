@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 
 from ennp_lab import keys
 from ennp_lab._version import __version__
+from ennp_lab.units import EV_TO_MEV
 from ennp_lab.derivatives import available_properties, compute_properties
 from ennp_lab.files import atomic_torch_save, load_tagged_torch_file
 from ennp_lab.learning.config import RESUMABLE_CHANGES, History, TrainConfig, TrainResult
@@ -337,7 +338,7 @@ def train(
                 save_checkpoint(state, config, config.checkpoint_path)
             bar.update(1)
             if ev is not None:
-                bar.set_postfix(val_F_mae_meV=f"{ev.force_mae_mev_per_a:.1f}", val_E_mae_meV=f"{ev.energy_mae_mev_per_atom:.2f}")
+                bar.set_postfix(val_F_mae_meV=f"{EV_TO_MEV * ev.force_mae:.1f}", val_E_mae_meV=f"{EV_TO_MEV * ev.energy_mae:.2f}")
             if callback is not None and callback(history) is True and stop_reason == "max_epochs":
                 stop_reason = "callback"
             if stop_reason != "max_epochs":
@@ -355,9 +356,9 @@ def _record(history: History, epoch: int, train_loss: float, val_loss: float, ev
     history.train_loss.append(train_loss)
     history.val_loss.append(val_loss)
     nan = float("nan")
-    history.val_energy_mae.append(ev.energy_mae_mev_per_atom / 1e3 if ev is not None else nan)
-    history.val_force_mae.append(ev.force_mae_mev_per_a / 1e3 if ev is not None else nan)
-    history.val_stress_mae.append(ev.stress_mae_mev_per_a3 / 1e3 if ev is not None else nan)
+    history.val_energy_mae.append(ev.energy_mae if ev is not None else nan)
+    history.val_force_mae.append(ev.force_mae if ev is not None else nan)
+    history.val_stress_mae.append(ev.stress_mae if ev is not None else nan)
     for name, value in others.items():
         history.val_targets.setdefault(name, []).append(value)
     history.lr.append(optimizer.param_groups[0]["lr"])

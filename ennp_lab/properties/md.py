@@ -28,6 +28,8 @@ from ase.md.velocitydistribution import Stationary, thermalize_momenta
 from ase.md.verlet import VelocityVerlet
 from tqdm.auto import tqdm
 
+from ennp_lab.units import FS_PER_PS
+
 __all__ = ["MDResult", "TimestepScan", "run_md", "timestep_scan"]
 
 
@@ -72,7 +74,7 @@ class MDResult:
         """Slope of a straight-line fit of E_tot/N against time, eV/atom/ps."""
         if len(self.times) < 2:
             return 0.0
-        return float(np.polyfit(self.times * 1e-3, self.total_energy / self.n_atoms, 1)[0])
+        return float(np.polyfit(self.times / FS_PER_PS, self.total_energy / self.n_atoms, 1)[0])
 
     @property
     def max_energy_error(self) -> float:

@@ -9,14 +9,14 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from ennp_lab.properties.elasticity import DirectionalSurface, ElasticTensor, directional_values
-from ennp_lab.units import EV_PER_A3_TO_GPA
+from ennp_lab.units import EV_PER_A3_TO_GPA, GPA_PER_TPA
 
 __all__ = ["QUANTITIES", "directional_surface_figure", "polar_cut_figure", "voigt_matrix_figure", "plane_circle"]
 
 #: quantity → (label, unit, factor from eV/Å³ or Å³/eV to the display unit)
 QUANTITIES = {
     "young": ("Young's modulus E", "GPa", EV_PER_A3_TO_GPA),
-    "linear_compressibility": ("linear compressibility β", "1/TPa", 1e3 / EV_PER_A3_TO_GPA),
+    "linear_compressibility": ("linear compressibility β", "1/TPa", GPA_PER_TPA / EV_PER_A3_TO_GPA),
     "shear": ("shear modulus G", "GPa", EV_PER_A3_TO_GPA),
     "poisson": ("Poisson ratio ν", "", 1.0),
 }

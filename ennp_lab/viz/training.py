@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 
 from ennp_lab.learning.metrics import Evaluation
 from ennp_lab.learning.train import History
+from ennp_lab.units import EV_TO_MEV
 
 __all__ = ["parity_figure", "learning_curve_figure", "learning_curve_series"]
 
@@ -29,10 +30,10 @@ def parity_figure(evaluations: Mapping[str, Evaluation], quantity: str = "forces
     for k, (label, ev) in enumerate(evaluations.items()):
         if quantity == "energy":
             x, y = ev.energy_per_atom_true, ev.energy_per_atom_pred
-            mae = f"{ev.energy_mae_mev_per_atom:.2f} meV/atom"
+            mae = f"{EV_TO_MEV * ev.energy_mae:.2f} meV/atom"
         else:
             x, y = ev.forces_true.ravel(), ev.forces_pred.ravel()
-            mae = f"{ev.force_mae_mev_per_a:.1f} meV/Å"
+            mae = f"{EV_TO_MEV * ev.force_mae:.1f} meV/Å"
         lo, hi = min(lo, x.min(), y.min()), max(hi, x.max(), y.max())
         color = qualitative.Plotly[k % len(qualitative.Plotly)]
         fig.add_trace(
@@ -61,8 +62,8 @@ def learning_curve_series(history: History) -> list[tuple[str, list[int], list[f
     return [
         ("train loss", history.epoch, history.train_loss, 1),
         ("validation loss", history.epoch, history.val_loss, 1),
-        ("val force MAE (meV/Å)", history.epoch, [1e3 * v for v in history.val_force_mae], 2),
-        ("val energy MAE (meV/atom)", history.epoch, [1e3 * v for v in history.val_energy_mae], 2),
+        ("val force MAE (meV/Å)", history.epoch, [EV_TO_MEV * v for v in history.val_force_mae], 2),
+        ("val energy MAE (meV/atom)", history.epoch, [EV_TO_MEV * v for v in history.val_energy_mae], 2),
     ]
 
 

@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 from ennp_lab.learning.active import RoundRecord
 from ennp_lab.learning.calibration import CalibrationReport
 from ennp_lab.learning.uncertainty_map import UncertaintyMap
+from ennp_lab.units import EV_TO_MEV
 
 __all__ = ["uncertainty_map_figure", "calibration_figure", "sigma_error_figure", "active_learning_figure"]
 
@@ -28,9 +29,9 @@ def uncertainty_map_figure(umap: UncertaintyMap, selected: tuple[int, int] | Non
                         horizontal_spacing=0.12)
     x = [f"{t:g} K" for t in umap.temperatures_K]
     y = [f"{100 * s:+.0f} %" for s in umap.strains]
-    zmax = 1e3 * float(max(umap.sigma.max(), umap.error.max()))
+    zmax = EV_TO_MEV * float(max(umap.sigma.max(), umap.error.max()))
     for col, (z, name) in enumerate(((umap.sigma, "σ_F"), (umap.error, "error")), start=1):
-        fig.add_trace(go.Heatmap(z=1e3 * z, x=x, y=y, zmin=0.0, zmax=zmax, colorscale="Viridis", name=name,
+        fig.add_trace(go.Heatmap(z=EV_TO_MEV * z, x=x, y=y, zmin=0.0, zmax=zmax, colorscale="Viridis", name=name,
                                  showscale=col == 2, colorbar=dict(title="meV/Å"),
                                  hovertemplate="strain %{y}, T %{x}<br>" + name + " %{z:.0f} meV/Å<extra></extra>"),
                       row=1, col=col)
@@ -66,7 +67,7 @@ def sigma_error_figure(groups: Mapping[str, tuple[Sequence[float], Sequence[floa
     fig = go.Figure()
     values = []
     for k, (label, (sigma, error)) in enumerate(groups.items()):
-        s, e = 1e3 * np.asarray(sigma, float), 1e3 * np.asarray(error, float)
+        s, e = EV_TO_MEV * np.asarray(sigma, float), EV_TO_MEV * np.asarray(error, float)
         values += [s, e]
         fig.add_trace(go.Scatter(x=s, y=e, mode="markers", name=label,
                                  marker=dict(color=_COLORS[k % len(_COLORS)], size=8)))
@@ -88,9 +89,9 @@ def active_learning_figure(runs: Mapping[str, Sequence[RoundRecord]]) -> go.Figu
     for k, (label, records) in enumerate(runs.items()):
         color = _COLORS[k % len(_COLORS)]
         n = [r.n_train for r in records]
-        fig.add_trace(go.Scatter(x=n, y=[1e3 * r.test_force_mae for r in records], mode="lines+markers",
+        fig.add_trace(go.Scatter(x=n, y=[EV_TO_MEV * r.test_force_mae for r in records], mode="lines+markers",
                                  name=f"{label}: test MAE", line=dict(color=color, width=2)))
-        fig.add_trace(go.Scatter(x=n, y=[1e3 * r.test_sigma for r in records], mode="lines+markers",
+        fig.add_trace(go.Scatter(x=n, y=[EV_TO_MEV * r.test_sigma for r in records], mode="lines+markers",
                                  name=f"{label}: mean σ_F", line=dict(color=color, dash="dot"),
                                  marker=dict(symbol="diamond")))
     fig.update_layout(xaxis_title="labelled frames", yaxis=dict(type="log", title="force (meV/Å)"),

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from ennp_lab.learning.train import History
 from ennp_lab.viz.training import learning_curve_figure, learning_curve_series
+from ennp_lab.units import EV_TO_MEV
 
 __all__ = ["TrainingPanel"]
 
@@ -47,8 +48,8 @@ class TrainingPanel:
         self.progress.value = min(len(history), self.progress.max)
         if len(history):
             self.status.value = (
-                f"epoch {history.epoch[-1]}: val force MAE {1e3 * history.val_force_mae[-1]:.1f} meV/Å, "
-                f"energy MAE {1e3 * history.val_energy_mae[-1]:.2f} meV/atom, lr {history.lr[-1]:.2e}"
+                f"epoch {history.epoch[-1]}: val force MAE {EV_TO_MEV * history.val_force_mae[-1]:.1f} meV/Å, "
+                f"energy MAE {EV_TO_MEV * history.val_energy_mae[-1]:.2f} meV/atom, lr {history.lr[-1]:.2e}"
             )
         return self.stop_requested
 

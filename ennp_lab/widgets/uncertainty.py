@@ -18,6 +18,7 @@ from ennp_lab.learning.uncertainty_map import UncertaintyMap
 from ennp_lab.viz.uncertainty import active_learning_figure, calibration_figure, uncertainty_map_figure
 from ennp_lab.widgets._figures import replace_figure
 from ennp_lab.widgets.structure import StructurePanel, _nglview
+from ennp_lab.units import EV_TO_MEV
 
 __all__ = ["UncertaintyPanel", "ActiveLearningPanel"]
 
@@ -181,7 +182,7 @@ class ActiveLearningPanel:
         self.records.setdefault(label, []).append(record)
         replace_figure(self.figure, active_learning_figure(self.records))
         self.status.value = (f"{label}, round {record.round}: {record.n_train} labelled frames, test force MAE "
-                             f"{1e3 * record.test_force_mae:.0f} meV/Å, mean σ_F {1e3 * record.test_sigma:.0f} meV/Å")
+                             f"{EV_TO_MEV * record.test_force_mae:.0f} meV/Å, mean σ_F {EV_TO_MEV * record.test_sigma:.0f} meV/Å")
         if record.picked:
             self._show_picks(list(record.picked), record.picked_sigma, list(record.picked_atom_sigma))
         return self.stop_requested
@@ -191,7 +192,7 @@ class ActiveLearningPanel:
         self.picked = picked
         self.picked_atom_sigma = atom_sigma
         rows = "".join(f"<tr><td>{k}</td><td>{f.info.get('source', '')}</td><td>{len(f)}</td>"
-                       f"<td>{1e3 * s:.0f}</td></tr>" for k, (f, s) in enumerate(zip(picked, scores)))
+                       f"<td>{EV_TO_MEV * s:.0f}</td></tr>" for k, (f, s) in enumerate(zip(picked, scores)))
         self.picks_table.value = ("<b>newest picks</b><table><tr><th>#</th><th>from</th><th>atoms</th>"
                                   f"<th>max σ_F (meV/Å)</th></tr>{rows}</table>")
         self.pick.unobserve(self._on_pick, names="value")

@@ -52,12 +52,12 @@ def test_training_learns_and_reports_history(frames):
     assert seen == [1, 2, 3, 4, 5, 6]
     h = result.history
     assert len(h) == 6 and h.epoch == list(range(6))
-    assert after.force_mae_mev_per_a < 0.8 * before.force_mae_mev_per_a
-    assert after.energy_mae_mev_per_atom < before.energy_mae_mev_per_atom
+    assert after.force_mae < 0.8 * before.force_mae
+    assert after.energy_mae < before.energy_mae
     assert h.train_loss[-1] < h.train_loss[0]
     assert result.best_epoch == int(np.argmin(h.val_loss))
     # the returned model holds the best EMA weights: its val MAE is the recorded one
-    np.testing.assert_allclose(after.force_mae_mev_per_a / 1e3, h.val_force_mae[result.best_epoch], rtol=1e-10)
+    np.testing.assert_allclose(after.force_mae, h.val_force_mae[result.best_epoch], rtol=1e-10)
 
 
 def test_training_is_reproducible(frames):
@@ -148,9 +148,9 @@ def test_evaluate_agrees_with_the_calculator(frames):
         e_err.append(abs(a.get_potential_energy() - frame.get_potential_energy()) / len(a))
         f_err.append(np.abs(a.get_forces() - frame.get_forces()).ravel())
         s_err.append(np.abs(a.get_stress() - frame.get_stress()))
-    np.testing.assert_allclose(ev.energy_mae_mev_per_atom, 1e3 * np.mean(e_err), rtol=1e-10)
-    np.testing.assert_allclose(ev.force_mae_mev_per_a, 1e3 * np.mean(np.concatenate(f_err)), rtol=1e-10)
-    np.testing.assert_allclose(ev.stress_mae_mev_per_a3, 1e3 * np.mean(s_err), rtol=1e-10)
+    np.testing.assert_allclose(ev.energy_mae, np.mean(e_err), rtol=1e-10)
+    np.testing.assert_allclose(ev.force_mae, np.mean(np.concatenate(f_err)), rtol=1e-10)
+    np.testing.assert_allclose(ev.stress_mae, np.mean(s_err), rtol=1e-10)
     assert set(ev.per_element()) == {"Cu"}
     assert sum(v["frames"] for v in ev.by_config_type().values()) == len(val_frames)
 

@@ -37,8 +37,8 @@ def test_by_config_type_splits_atoms_by_frame():
     table = ev.by_config_type()
     assert table["a"]["frames"] == 2 and table["b"]["frames"] == 2
     err = np.abs(ev.forces_pred - ev.forces_true)
-    np.testing.assert_allclose(table["a"]["force_mae_mev_per_a"], 1e3 * err[:6].mean())
-    np.testing.assert_allclose(table["b"]["force_mae_mev_per_a"], 1e3 * err[6:].mean())
+    np.testing.assert_allclose(table["a"]["force_mae"], err[:6].mean())
+    np.testing.assert_allclose(table["b"]["force_mae"], err[6:].mean())
 
 
 def test_learning_curve_in_mev():
