@@ -18,7 +18,7 @@ from ase import Atoms
 
 from ennp_lab.data.chiral import CHIRALITY_KEY
 
-__all__ = ["EnantiomerEvaluation", "evaluate_enantiomers", "r2_score"]
+__all__ = ["EnantiomerEvaluation", "MirrorPair", "evaluate_enantiomers", "mirror_beside", "r2_score"]
 
 
 def r2_score(predicted: np.ndarray, target: np.ndarray) -> float:
@@ -81,3 +81,26 @@ def evaluate_enantiomers(name: str, predicted: Sequence[float], frames: Sequence
     a, b = p[pairs[:, 0]], p[pairs[:, 1]]
     order = pairs.reshape(-1)
     return EnantiomerEvaluation(name, p[order], y[order], r2_score(p, y), np.abs(a - b), np.abs(a + b))
+
+
+@dataclass(frozen=True)
+class MirrorPair:
+    """A molecule, a mirror plane beside it (``normal``, through ``point``, Å) and its
+    reflection through that plane."""
+
+    atoms: Atoms
+    image: Atoms
+    normal: np.ndarray
+    point: np.ndarray
+
+
+def mirror_beside(atoms: Atoms, normal: Sequence[float] = (1.0, 0.0, 0.0), gap: float = 1.5) -> MirrorPair:
+    """Reflect ``atoms`` through a plane ⟂ ``normal`` placed ``gap`` Å beyond the molecule's
+    extent along it (so molecule and image sit side by side)."""
+    from ennp_lab.properties.directions import unit
+    from ennp_lab.symmetry import reflection
+
+    n = unit(normal, "mirror-plane normal")
+    along = atoms.positions @ n
+    point = atoms.positions.mean(axis=0) + n * (np.ptp(along) / 2 + gap)
+    return MirrorPair(atoms, reflection(n, center=point)(atoms), n, point)

@@ -47,6 +47,7 @@ from ase.calculators.calculator import Calculator
 from ase.optimize import BFGS
 
 from ennp_lab import keys
+from ennp_lab.properties.directions import great_circle, sphere_grid
 from ennp_lab.properties.methods import resolve_method
 from ennp_lab.properties.modes import orthogonal_complement
 
@@ -55,6 +56,8 @@ __all__ = [
     "ElasticTensor",
     "DirectionalSurface",
     "compute_elastic_tensor",
+    "compute_directional_cut",
+    "DirectionalCut",
     "directional_surface",
     "directional_values",
 ]
@@ -332,10 +335,34 @@ def directional_values(tensor: ElasticTensor, quantity: str, directions: np.ndar
 
 
 def directional_surface(tensor: ElasticTensor, quantity: str = "young", n_theta: int = 46, n_phi: int = 91) -> DirectionalSurface:
-    """A directional quantity on a sphere grid (for 3D surfaces and polar cuts)."""
-    theta = np.linspace(0, np.pi, n_theta)
-    phi = np.linspace(0, 2 * np.pi, n_phi)
-    t, p = np.meshgrid(theta, phi, indexing="ij")
-    directions = np.stack([np.sin(t) * np.cos(p), np.sin(t) * np.sin(p), np.cos(t)], axis=-1)
+    """A directional quantity on a sphere grid (for 3D surfaces)."""
+    theta, phi, directions = sphere_grid(n_theta, n_phi)
     lo, hi = directional_values(tensor, quantity, directions)
     return DirectionalSurface(quantity, theta, phi, directions, lo, hi)
+
+
+@dataclass(frozen=True)
+class DirectionalCut:
+    """A directional quantity along the directions of one crystal plane (a zone cut).
+
+    Attributes:
+        quantity: as in :class:`DirectionalSurface`.
+        plane: (3,) the plane's normal.
+        angles: (P,) angle ψ along the great circle, degrees.
+        directions: (P, 3) unit vectors in the plane.
+        minimum, maximum: (P,) the quantity (min/max over m ⟂ n for shear and Poisson).
+    """
+
+    quantity: str
+    plane: np.ndarray
+    angles: np.ndarray
+    directions: np.ndarray
+    minimum: np.ndarray
+    maximum: np.ndarray
+
+
+def compute_directional_cut(tensor: ElasticTensor, quantity: str = "young", plane=(0, 0, 1), n_points: int = 181) -> DirectionalCut:
+    """The quantity for every direction in the plane ⟂ ``plane`` (:func:`~ennp_lab.properties.directions.great_circle`)."""
+    angles, directions = great_circle(plane, n_points)
+    lo, hi = directional_values(tensor, quantity, directions)
+    return DirectionalCut(quantity, np.asarray(plane, dtype=float), angles, directions, lo, hi)

@@ -87,8 +87,8 @@ def hessian_vector_product(
     pass. Finite differences: two force calls per product, along v̂ with step ``delta``.
     """
     if resolve_method(calc, method, what="Hessian") == "autograd":
-        product = calc.hessian_vector_product(atoms)
-        return lambda v: product(np.asarray(v).reshape(-1, 3)).reshape(np.shape(v))
+        exact = calc.hessian_vector_product(atoms)
+        return lambda v: exact(np.asarray(v).reshape(-1, 3)).reshape(np.shape(v))
     if delta <= 0:
         raise ValueError(f"finite-difference step must be positive, got delta={delta}")
     x0 = atoms.get_positions()

@@ -36,12 +36,15 @@ from ase.optimize import BFGS
 from scipy.spatial import ConvexHull, HalfspaceIntersection
 
 from ennp_lab.graph.neighbors import neighbor_list
+from ennp_lab.properties.directions import great_circle, unit
 
 __all__ = [
     "SurfaceEnergy",
     "OrientationModel",
     "WulffShape",
+    "SurfaceEnergyCut",
     "build_slab",
+    "compute_gamma_cut",
     "compute_surface_energy",
     "fit_orientation_model",
     "is_symmetric_slab",
@@ -205,6 +208,46 @@ class OrientationModel:
     def __call__(self, normals: np.ndarray) -> np.ndarray:
         """γ (eV/Å²) for Cartesian normals (..., 3)."""
         return self.features(normals) @ self.coefficients
+
+
+@dataclass(frozen=True)
+class SurfaceEnergyCut:
+    """γ along the surface normals of one zone (the normals ⟂ a zone axis), and the computed
+    facets whose normals lie in it.
+
+    Attributes:
+        plane: (3,) the zone axis (Cartesian).
+        angles: (P,) angle ψ along the great circle of normals, degrees.
+        gamma: (P,) the orientation model's γ, eV/Å².
+        facet_angles: (K,) ψ of each computed facet (all its symmetry images in the zone), degrees.
+        facet_gamma: (K,) their γ, eV/Å².
+        facet_labels: (K,) their Miller indices, "(h k l)".
+    """
+
+    plane: np.ndarray
+    angles: np.ndarray
+    gamma: np.ndarray
+    facet_angles: np.ndarray
+    facet_gamma: np.ndarray
+    facet_labels: tuple[str, ...]
+
+
+def compute_gamma_cut(bulk: Atoms, model: OrientationModel, energies: Sequence[SurfaceEnergy] = (),
+                      plane: Sequence[float] = (1, -1, 0), n_points: int = 181) -> SurfaceEnergyCut:
+    """γ(n) of ``model`` for the normals n ⟂ ``plane``, and the symmetry images of each
+    computed facet of ``energies`` whose normal lies in that zone (within 1e-8)."""
+    angles, directions = great_circle(plane, n_points)
+    axis = unit(plane, "zone axis")
+    reference, side = directions[0], np.cross(axis, directions[0])
+    facet_angles, facet_gamma, labels = [], [], []
+    for e in energies:
+        for image in symmetry_images(bulk, e.miller):
+            n = miller_normal(bulk, image)
+            if abs(n @ axis) < 1e-8:
+                facet_gamma.append(e.gamma)
+                facet_angles.append(np.degrees(np.arctan2(n @ side, n @ reference)) % 360)
+                labels.append("(" + " ".join(map(str, image)) + ")")
+    return SurfaceEnergyCut(axis, angles, model(directions), np.array(facet_angles), np.array(facet_gamma), tuple(labels))
 
 
 def _bond_shells(bulk: Atoms, n_shells: int) -> tuple[np.ndarray, ...]:

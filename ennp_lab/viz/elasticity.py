@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from ennp_lab.properties.elasticity import DirectionalSurface, ElasticTensor, directional_values
+from ennp_lab.properties.elasticity import DirectionalCut, DirectionalSurface, ElasticTensor
 from ennp_lab.units import EV_PER_A3_TO_GPA, GPA_PER_TPA
 
-__all__ = ["QUANTITIES", "directional_surface_figure", "polar_cut_figure", "voigt_matrix_figure", "plane_circle"]
+__all__ = ["QUANTITIES", "directional_surface_figure", "polar_cut_figure", "voigt_matrix_figure"]
 
 #: quantity → (label, unit, factor from eV/Å³ or Å³/eV to the display unit)
 QUANTITIES = {
@@ -50,30 +50,21 @@ def directional_surface_figure(surfaces: Mapping[str, DirectionalSurface], bound
     return fig
 
 
-def plane_circle(normal: Sequence[float], n_points: int = 181) -> tuple[np.ndarray, np.ndarray]:
-    """Angles (deg) and unit directions (n_points, 3) on the great circle ⟂ ``normal``."""
-    n = np.asarray(normal, dtype=float)
-    n = n / np.linalg.norm(n)
-    u = np.cross(n, [0.0, 0.0, 1.0]) if abs(n[2]) < 0.9 else np.cross(n, [1.0, 0.0, 0.0])
-    u /= np.linalg.norm(u)
-    w = np.cross(n, u)
-    angle = np.linspace(0.0, 2 * np.pi, n_points)
-    return np.degrees(angle), np.cos(angle)[:, None] * u + np.sin(angle)[:, None] * w
-
-
-def polar_cut_figure(tensors: Mapping[str, ElasticTensor], quantity: str = "young", plane: Sequence[float] = (0, 0, 1)) -> go.Figure:
-    """The quantity along directions in the plane ⟂ ``plane`` (polar plot), min and max for G and ν."""
-    angles, directions = plane_circle(plane)
+def polar_cut_figure(cuts: Mapping[str, DirectionalCut]) -> go.Figure:
+    """Zone cuts (polar plot), one per label, with the minimum dotted for G and ν."""
+    if not cuts:
+        raise ValueError("polar_cut_figure needs at least one cut")
     fig = go.Figure()
-    for k, (label, tensor) in enumerate(tensors.items()):
+    for k, (label, cut) in enumerate(cuts.items()):
         color = qualitative.Plotly[k % len(qualitative.Plotly)]
-        lo, hi = (_display(quantity, v) for v in directional_values(tensor, quantity, directions))
-        fig.add_trace(go.Scatterpolar(r=hi, theta=angles, mode="lines", line=dict(color=color), name=f"{label}"))
-        if quantity in ("shear", "poisson"):
-            fig.add_trace(go.Scatterpolar(r=lo, theta=angles, mode="lines", line=dict(color=color, dash="dot"),
-                                          name=f"{label} (min)"))
-    name, unit, _ = QUANTITIES[quantity]
-    hkl = "".join(str(int(v)) if float(v).is_integer() else f"{v:g}" for v in plane)
+        fig.add_trace(go.Scatterpolar(r=_display(cut.quantity, cut.maximum), theta=cut.angles, mode="lines",
+                                      line=dict(color=color), name=f"{label}"))
+        if cut.quantity in ("shear", "poisson"):
+            fig.add_trace(go.Scatterpolar(r=_display(cut.quantity, cut.minimum), theta=cut.angles, mode="lines",
+                                          line=dict(color=color, dash="dot"), name=f"{label} (min)"))
+    first = next(iter(cuts.values()))
+    name, unit, _ = QUANTITIES[first.quantity]
+    hkl = "".join(str(int(v)) if float(v).is_integer() else f"{v:g}" for v in first.plane)
     fig.update_layout(title=f"{name} in the ({hkl}) plane" + (f" ({unit})" if unit else ""), template="plotly_white",
                       width=480, height=450)
     return fig

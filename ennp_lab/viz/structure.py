@@ -6,8 +6,8 @@ draws what a :class:`StructureScene` holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -30,6 +30,8 @@ class StructureScene:
         vectors: (F, M, 3) per-atom arrows (in Å after ``arrow_scale``), or None.
         repeat: the supercell repeat (n1, n2, n3).
         colorscale: plotly colour-scale name.
+        base: the frames as given (before the repeat).
+        options: the other arguments it was built with (to rebuild it, :meth:`repeated`).
     """
 
     frames: tuple[Atoms, ...]
@@ -40,10 +42,16 @@ class StructureScene:
     vectors: np.ndarray | None
     repeat: tuple[int, int, int]
     colorscale: str
+    base: tuple[Atoms, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_frames(self) -> int:
         return len(self.frames)
+
+    def repeated(self, repeat: tuple[int, int, int]) -> "StructureScene":
+        """The same scene over another supercell repeat."""
+        return build_structure_scene(self.base, repeat=repeat, **self.options)
 
     def color_groups(self, frame: int) -> dict[str, list[int]]:
         """Atom indices of each colour in ``frame`` (one representation per colour)."""
@@ -116,6 +124,8 @@ def build_structure_scene(
             a repeat below 1.
     """
     frames = [frames] if isinstance(frames, Atoms) else list(frames)
+    options = dict(values=values, value_label=value_label, vectors=vectors, arrow_scale=arrow_scale,
+                   colorscale=colorscale, value_range=value_range, levels=levels)
     if not frames:
         raise ValueError("a scene needs at least one structure")
     n = len(frames[0])
@@ -148,7 +158,8 @@ def build_structure_scene(
             longest = float(np.linalg.norm(vecs, axis=-1).max())
             arrow_scale = 1.5 / longest if longest > 0 else 1.0
         vecs = vecs * float(arrow_scale)
-    return StructureScene(shown, vals, value_label, vrange, colors, vecs, repeat, colorscale)
+    return StructureScene(shown, vals, value_label, vrange, colors, vecs, repeat, colorscale,
+                          tuple(f.copy() for f in frames), options)
 
 
 def colorbar_figure(scene: StructureScene) -> go.Figure:

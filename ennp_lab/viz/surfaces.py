@@ -2,47 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
-from ase import Atoms
 from plotly.colors import qualitative
 
-from ennp_lab.properties.surfaces import OrientationModel, SurfaceEnergy, WulffShape, miller_normal, symmetry_images
+from ennp_lab.properties.surfaces import SurfaceEnergyCut, WulffShape
 from ennp_lab.units import EV_PER_A2_TO_J_PER_M2
-from ennp_lab.viz.elasticity import plane_circle
 
 __all__ = ["gamma_polar_figure", "wulff_figure"]
 
 
-def gamma_polar_figure(
-    bulk: Atoms,
-    models: Mapping[str, OrientationModel],
-    energies: Mapping[str, Sequence[SurfaceEnergy]] | None = None,
-    plane: Sequence[float] = (1, -1, 0),
-) -> go.Figure:
-    """γ(n) (J/m²) for normals n in the plane ⟂ ``plane``; computed facets lying in it as markers."""
-    angles, directions = plane_circle(plane)
-    axis = np.asarray(plane, dtype=float) / np.linalg.norm(plane)
+def gamma_polar_figure(cuts: Mapping[str, SurfaceEnergyCut]) -> go.Figure:
+    """γ(n) (J/m²) along a zone of normals, one line per label, its computed facets as markers."""
     fig = go.Figure()
-    for k, (label, model) in enumerate(models.items()):
+    for k, (label, cut) in enumerate(cuts.items()):
         color = qualitative.Plotly[k % len(qualitative.Plotly)]
-        fig.add_trace(go.Scatterpolar(r=model(directions) * EV_PER_A2_TO_J_PER_M2, theta=angles, mode="lines",
+        fig.add_trace(go.Scatterpolar(r=cut.gamma * EV_PER_A2_TO_J_PER_M2, theta=cut.angles, mode="lines",
                                       line=dict(color=color), name=f"γ(n) model, {label}"))
-        if energies and label in energies:
-            r, theta, text = [], [], []
-            reference = directions[0]
-            side = np.cross(axis, reference)
-            for e in energies[label]:
-                for image in symmetry_images(bulk, e.miller):
-                    n = miller_normal(bulk, image)
-                    if abs(n @ axis) < 1e-8:  # this facet's normal lies in the plane
-                        r.append(e.gamma * EV_PER_A2_TO_J_PER_M2)
-                        theta.append(np.degrees(np.arctan2(n @ side, n @ reference)) % 360)
-                        text.append("(" + " ".join(map(str, image)) + ")")
-            fig.add_trace(go.Scatterpolar(r=r, theta=theta, mode="markers", marker=dict(color=color, size=9),
-                                          text=text, name=f"computed slabs, {label}"))
+        if len(cut.facet_gamma):
+            fig.add_trace(go.Scatterpolar(r=cut.facet_gamma * EV_PER_A2_TO_J_PER_M2, theta=cut.facet_angles, mode="markers",
+                                          marker=dict(color=color, size=9), text=list(cut.facet_labels),
+                                          name=f"computed slabs, {label}"))
     fig.update_layout(title="Surface energy γ (J/m²) against the surface normal", template="plotly_white",
                       width=520, height=460)
     return fig

@@ -6,20 +6,18 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import ipywidgets as widgets
-import numpy as np
 import plotly.graph_objects as go
 from ase import Atoms
 
-from ennp_lab.properties.chirality import EnantiomerEvaluation
-from ennp_lab.symmetry import reflection
+from ennp_lab.properties.chirality import EnantiomerEvaluation, mirror_beside
 from ennp_lab.viz.report import html_table
 from ennp_lab.viz.symmetry import chirality_parity_figure, enantiomer_figure
-from ennp_lab.widgets._figures import replace_figure
+from ennp_lab.widgets.base import Panel, replace_figure
 
 __all__ = ["ChiralityPanel"]
 
 
-class ChiralityPanel:
+class ChiralityPanel(Panel):
     """Browse mirror pairs.
 
     Args:
@@ -53,10 +51,8 @@ class ChiralityPanel:
     def update(self) -> None:
         k = self.pair.value
         atoms = self.pairs[k][0]
-        normal = np.array([1.0, 0.0, 0.0])
-        point = atoms.positions.mean(axis=0) + normal * (np.ptp(atoms.positions[:, 0]) / 2 + 1.5)
-        image = reflection(normal, center=point).apply(atoms)
-        new = enantiomer_figure(atoms, image, normal, point, title=f"pair {k}: {atoms.get_chemical_formula()}")
+        pair = mirror_beside(atoms)
+        new = enantiomer_figure(atoms, pair.image, pair.normal, pair.point, title=f"pair {k}: {atoms.get_chemical_formula()}")
         replace_figure(self.view, new)
         rows = [["true χ", *(f"{v:+.4f}" for v in next(iter(self.evaluations.values())).target[2 * k : 2 * k + 2])]]
         for label, ev in self.evaluations.items():

@@ -13,13 +13,14 @@ from ase import Atoms
 from ennp_lab.properties.phonons import PhononBands, PhononDOS, mode_frames
 from ennp_lab.viz.phonons import band_structure_figure
 from ennp_lab.widgets.structure import StructurePanel
+from ennp_lab.widgets.base import Panel
 
 __all__ = ["PhononPanel"]
 
 ModeFrames = Callable[[int, int], tuple[list[Atoms], list[np.ndarray]]]
 
 
-class PhononPanel:
+class PhononPanel(Panel):
     """Phonon bands (and DOS) of one or more calculators, with mode animation.
 
     Args:
@@ -87,6 +88,3 @@ class PhononPanel:
             marker.x, marker.y = [float(b.distances[q_index])], [nu]
         self.status.value = f"q = ({q}) (reduced), branch {branch + 1}: ν = {nu:.3f} THz, {len(frames)} frames"
         self.structure.play.value = 0
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from ase import Atoms
 
 from ennp_lab.viz.structure import StructureScene, build_structure_scene, colorbar_figure
+from ennp_lab.widgets.base import Panel
 
 __all__ = ["StructurePanel"]
 
@@ -30,20 +31,26 @@ def _nglview():
     return nglview
 
 
-class StructurePanel:
+def _scene(scene, options: dict) -> StructureScene:
+    if isinstance(scene, StructureScene):
+        if options:
+            raise ValueError(f"options {sorted(options)} given with a built scene: build the scene with them")
+        return scene
+    return build_structure_scene(scene, **options)
+
+
+class StructurePanel(Panel):
     """3D structure view with the unit cell, colours from a per-atom array, arrows for
     per-atom vectors, a supercell control and trajectory playback.
 
     Args:
-        frames: a structure or a trajectory (MD, optimisation, a normal mode).
-        values: per-atom values (N,) or (F, N), e.g. |F| in eV/Å, coloured with a colour bar.
-        value_label: colour-bar title with its unit.
-        vectors: per-atom vectors (N, 3) or (F, N, 3), drawn as arrows.
-        arrow_scale: arrow length per unit of vector (Å per eV/Å for forces), or
-            "auto" (the longest arrow is 1.5 Å).
-        repeat: initial supercell repeat.
+        scene: a built :class:`~ennp_lab.viz.structure.StructureScene`, or a structure or
+            trajectory (MD, optimisation, a normal mode), built into one with
+            ``scene_options``.
         representation: NGL representation of the atoms ("spacefill", "ball+stick"...).
         atom_radius: sphere radius in Å (small enough for the arrows to show).
+        **scene_options: :func:`~ennp_lab.viz.structure.build_structure_scene`'s
+            (``values`` per atom, ``value_label``, ``vectors``, ``arrow_scale``, ``repeat``...).
 
     All state lives in Python: ``panel.scene`` is what is drawn, ``panel.frame`` and
     ``panel.repeat`` the controls, ``panel.drawn_colors``/``panel.drawn_arrows`` what was
@@ -52,22 +59,14 @@ class StructurePanel:
 
     def __init__(
         self,
-        frames: Atoms | Sequence[Atoms],
-        values: np.ndarray | None = None,
-        value_label: str = "",
-        vectors: np.ndarray | None = None,
-        arrow_scale: float | str = "auto",
-        repeat: tuple[int, int, int] = (1, 1, 1),
+        scene: StructureScene | Atoms | Sequence[Atoms],
         representation: str = "spacefill",
-        colorscale: str = "Viridis",
         atom_radius: float = 0.45,
+        **scene_options,
     ) -> None:
-        self._frames = [frames] if isinstance(frames, Atoms) else list(frames)
-        self._options = dict(values=values, value_label=value_label, vectors=vectors, arrow_scale=arrow_scale,
-                             colorscale=colorscale)
         self.representation = representation
         self.atom_radius = float(atom_radius)
-        self.scene: StructureScene = build_structure_scene(self._frames, repeat=repeat, **self._options)
+        self.scene: StructureScene = _scene(scene, scene_options)
         nglview = _nglview()
         self.view = nglview.NGLWidget()
         self.view.layout = widgets.Layout(width="600px", height="450px")
@@ -127,23 +126,17 @@ class StructurePanel:
             self._arrow_component = self.view._add_shape(shapes, name="vectors")
         self.drawn_arrows = arrows
 
-    def show(
-        self,
-        frames: Atoms | Sequence[Atoms],
-        values: np.ndarray | None = None,
-        vectors: np.ndarray | None = None,
-        value_label: str | None = None,
-    ) -> None:
+    def show(self, scene: StructureScene | Atoms | Sequence[Atoms], **scene_options) -> None:
         """Replace what is shown (e.g. another normal mode) keeping the view and the controls.
 
-        Arguments as in the constructor; the frame control restarts at 0.
+        ``scene`` as in the constructor; given frames keep the current repeat, colour
+        scale and labels unless ``scene_options`` say otherwise (values and vectors are
+        only those given). The frame control restarts at 0.
         """
-        self._frames = [frames] if isinstance(frames, Atoms) else list(frames)
-        self._options.update(values=values, vectors=vectors)
-        if value_label is not None:
-            self._options["value_label"] = value_label
-        repeat = tuple(int(box.value) for box in self.repeat)
-        self.scene = build_structure_scene(self._frames, repeat=repeat, **self._options)
+        if not isinstance(scene, StructureScene):
+            kept = {k: v for k, v in self.scene.options.items() if k not in ("values", "vectors", "value_range")}
+            scene_options = {**kept, "repeat": tuple(int(box.value) for box in self.repeat), **scene_options}
+        self.scene = _scene(scene, scene_options)
         n = self.scene.n_frames
         self.frame.unobserve(self._on_frame, names="value")
         self.play.value = 0
@@ -162,10 +155,6 @@ class StructurePanel:
         self._draw_frame(int(change["new"]))
 
     def _on_repeat(self, _change) -> None:
-        repeat = tuple(int(box.value) for box in self.repeat)
-        self.scene = build_structure_scene(self._frames, repeat=repeat, **self._options)
+        self.scene = self.scene.repeated(tuple(int(box.value) for box in self.repeat))
         self.drawn_colors = {}
         self._load()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)

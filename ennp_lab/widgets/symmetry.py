@@ -23,7 +23,7 @@ from ennp_lab.symmetry import (
     translation,
 )
 from ennp_lab.viz.symmetry import leakage_table_html, side_by_side_figure
-from ennp_lab.widgets._figures import replace_figure
+from ennp_lab.widgets.base import Panel, replace_figure
 
 __all__ = ["SymmetryPanel", "BASES"]
 
@@ -37,7 +37,7 @@ _KINDS = ("rotation", "improper rotation", "reflection", "inversion", "translati
           "change of lattice basis", "time reversal")
 
 
-class SymmetryPanel:
+class SymmetryPanel(Panel):
     """Controls for one operation g and its effect on every model.
 
     Args:

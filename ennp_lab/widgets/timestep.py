@@ -9,11 +9,12 @@ import plotly.graph_objects as go
 
 from ennp_lab.properties.md import TimestepScan
 from ennp_lab.viz.md import TIMESTEP_QUANTITIES, timestep_figure
+from ennp_lab.widgets.base import Panel
 
 __all__ = ["TimestepPanel"]
 
 
-class TimestepPanel:
+class TimestepPanel(Panel):
     """Time-step scans of one or more calculators with their Hessian limits.
 
     Args:
@@ -47,6 +48,3 @@ class TimestepPanel:
             for trace, fresh in zip(self.figure.data, new.data):
                 trace.x, trace.y = fresh.x, fresh.y
             self.figure.layout.yaxis.title.text = new.layout.yaxis.title.text
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)

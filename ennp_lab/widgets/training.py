@@ -8,11 +8,12 @@ import plotly.graph_objects as go
 from ennp_lab.learning.train import History
 from ennp_lab.viz.training import learning_curve_figure, learning_curve_series
 from ennp_lab.units import EV_TO_MEV
+from ennp_lab.widgets.base import Panel
 
 __all__ = ["TrainingPanel"]
 
 
-class TrainingPanel:
+class TrainingPanel(Panel):
     """Live view of a training run.
 
     Usage::
@@ -52,6 +53,3 @@ class TrainingPanel:
                 f"energy MAE {EV_TO_MEV * history.val_energy_mae[-1]:.2f} meV/atom, lr {history.lr[-1]:.2e}"
             )
         return self.stop_requested
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)

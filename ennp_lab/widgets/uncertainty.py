@@ -16,7 +16,7 @@ from ennp_lab.learning.active import ActiveLearningResult, RoundRecord
 from ennp_lab.learning.calibration import CalibrationReport
 from ennp_lab.learning.uncertainty_map import UncertaintyMap
 from ennp_lab.viz.uncertainty import active_learning_figure, calibration_figure, uncertainty_map_figure
-from ennp_lab.widgets._figures import replace_figure
+from ennp_lab.widgets.base import Panel, replace_figure
 from ennp_lab.widgets.structure import StructurePanel, _nglview
 from ennp_lab.units import EV_TO_MEV
 
@@ -25,7 +25,7 @@ __all__ = ["UncertaintyPanel", "ActiveLearningPanel"]
 SIGMA_LABEL = "σ_F (eV/Å)"
 
 
-class UncertaintyPanel:
+class UncertaintyPanel(Panel):
     """Where is the model unsure, and is it right to be?
 
     Args:
@@ -90,11 +90,9 @@ class UncertaintyPanel:
         else:
             self._show()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
-class ActiveLearningPanel:
+class ActiveLearningPanel(Panel):
     """A live active-learning run: start/stop, error and σ per round, the newest picks.
 
     Usage::
@@ -211,6 +209,3 @@ class ActiveLearningPanel:
 
     def _on_pick(self, change) -> None:
         self._draw_pick(int(change["new"]))
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)

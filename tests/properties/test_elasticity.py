@@ -13,6 +13,7 @@ from scipy.spatial.transform import Rotation
 from ennp_lab import ENNPCalculator
 from ennp_lab.properties.elasticity import (
     ElasticTensor,
+    compute_directional_cut,
     compute_elastic_tensor,
     directional_surface,
     directional_values,
@@ -157,3 +158,18 @@ def test_elasticity_bad_input(cu_model):
         ElasticTensor(np.eye(6)).young([0, 0, 0])
     with pytest.raises(ValueError, match="unknown quantity"):
         directional_values(ElasticTensor(np.eye(6)), "bulk", [1, 0, 0])
+
+
+def test_zone_cut_of_emt_copper_matches_references(emt_c):
+    """REFERENCES.md: E[100] = 80.07 GPa, E[110] = 153.31 GPa; along the (001) zone they
+    alternate every 45°, and G and ν come as min ≤ max over the perpendicular direction."""
+    cut = compute_directional_cut(emt_c, "young", (0, 0, 1), n_points=9)  # ψ = 0, 45, ..., 360°
+    np.testing.assert_allclose(cut.angles, np.arange(0, 361, 45))
+    np.testing.assert_allclose(np.abs(cut.directions @ [0, 0, 1]), 0, atol=1e-15)
+    e = cut.maximum * GPA
+    assert e[0::2] == pytest.approx(np.full(5, 80.07), abs=0.05)
+    assert e[1::2] == pytest.approx(np.full(4, 153.31), abs=0.05)
+    shear = compute_directional_cut(emt_c, "shear", (1, 1, 1), n_points=37)
+    assert np.all(shear.minimum <= shear.maximum + 1e-15) and np.ptp(shear.maximum) > 0
+    with pytest.raises(ValueError, match="plane normal"):
+        compute_directional_cut(emt_c, "young", (0, 0, 0))

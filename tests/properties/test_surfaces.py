@@ -9,6 +9,7 @@ from ase.calculators.emt import EMT
 
 from ennp_lab.properties.surfaces import (
     build_slab,
+    compute_gamma_cut,
     compute_surface_energy,
     fit_orientation_model,
     is_symmetric_slab,
@@ -114,3 +115,22 @@ def test_slabs_have_two_equivalent_faces(structure, millers):
     top = np.argmax(broken.positions @ np.cross(broken.cell[0], broken.cell[1]))
     broken.positions[top] += 0.3 * np.cross(broken.cell[0], broken.cell[1]) / np.linalg.norm(np.cross(broken.cell[0], broken.cell[1]))
     assert not is_symmetric_slab(broken)
+
+
+def test_zone_cut_finds_every_facet_of_the_zone_at_its_crystallographic_angle(emt_gammas):
+    """In the [1-10] zone of a cube the normals of {001}, {111} and {110} all lie: (001) and
+    (111) are 54.74° apart, (110) is 90° from (001), and γ of each marker is its facet's."""
+    model = fit_orientation_model(CU, list(emt_gammas.values()), n_shells=1)
+    cut = compute_gamma_cut(CU, model, list(emt_gammas.values()), plane=(1, -1, 0), n_points=37)
+    assert sorted(set(cut.facet_labels)) == ["(-1 -1 -1)", "(-1 -1 0)", "(-1 -1 1)", "(0 0 -1)", "(0 0 1)",
+                                              "(1 1 -1)", "(1 1 0)", "(1 1 1)"]
+    angle = {label: a for label, a in zip(cut.facet_labels, cut.facet_angles)}
+    gap = lambda a, b: abs((angle[a] - angle[b] + 180) % 360 - 180)  # noqa: E731
+    assert gap("(0 0 1)", "(1 1 1)") == pytest.approx(np.degrees(np.arccos(1 / np.sqrt(3))), abs=1e-9)
+    assert gap("(0 0 1)", "(1 1 0)") == pytest.approx(90.0, abs=1e-9)
+    by_label = {label: g for label, g in zip(cut.facet_labels, cut.facet_gamma)}
+    assert by_label["(1 1 1)"] == emt_gammas[(1, 1, 1)].gamma and by_label["(0 0 1)"] == emt_gammas[(1, 0, 0)].gamma
+    # the model line passes through the model's γ at each facet normal (ψ on the same circle)
+    fine = compute_gamma_cut(CU, model, list(emt_gammas.values()), plane=(1, -1, 0), n_points=3601)  # 0.1° steps
+    k = int(round(angle["(1 1 1)"] * 10)) % 3600
+    assert fine.gamma[k] == pytest.approx(float(model(miller_normal(CU, (1, 1, 1)))[0]), rel=1e-3)  # a cusp at (111)

@@ -75,3 +75,20 @@ def test_auto_arrow_scale_makes_the_longest_arrow_1_5_angstrom():
     lengths = np.linalg.norm(scene.vectors, axis=-1)
     np.testing.assert_allclose(lengths.max(), 1.5)
     np.testing.assert_allclose(scene.vectors / vec, lengths.max() / np.linalg.norm(vec, axis=-1).max())
+
+
+def test_a_scene_rebuilds_itself_for_another_repeat():
+    from ase.build import bulk
+
+    from ennp_lab.viz.structure import build_structure_scene
+
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    values = np.arange(len(atoms), dtype=float)
+    scene = build_structure_scene(atoms, values=values, value_label="k", vectors=np.ones((len(atoms), 3)))
+    twice = scene.repeated((2, 1, 1))
+    direct = build_structure_scene(atoms, values=values, value_label="k", vectors=np.ones((len(atoms), 3)), repeat=(2, 1, 1))
+    assert twice.repeat == (2, 1, 1) and len(twice.frames[0]) == 2 * len(atoms)
+    np.testing.assert_array_equal(twice.values, direct.values)
+    np.testing.assert_array_equal(twice.colors, direct.colors)
+    np.testing.assert_allclose(twice.vectors, direct.vectors)
+    assert len(scene.base[0]) == len(atoms) and twice.value_label == "k"

@@ -46,3 +46,20 @@ def test_supercell_control_rebuilds_the_scene():
     assert len(panel.drawn_arrows) == 24
     assert len(panel.view._ngl_component_ids) == components
     assert sum(len(v) for v in panel.drawn_colors.values()) == 24
+
+
+def test_panel_takes_a_built_scene_and_refuses_options_beside_it():
+    from ase.build import bulk
+
+    from ennp_lab.viz.structure import build_structure_scene
+    from ennp_lab.widgets import StructurePanel
+
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    scene = build_structure_scene(atoms, values=np.arange(4.0), value_label="index")
+    panel = StructurePanel(scene)
+    assert panel.scene is scene and panel.colorbar.data
+    with pytest.raises(ValueError, match="given with a built scene"):
+        StructurePanel(scene, values=np.zeros(4))
+    panel.repeat[0].value = 2
+    assert panel.scene.repeat == (2, 1, 1) and panel.scene.value_label == "index"
+    assert "application/vnd.jupyter.widget-view+json" in panel._repr_mimebundle_()

@@ -1,10 +1,32 @@
-"""Updating a FigureWidget from a freshly built figure."""
+"""What every panel shares: the :class:`Panel` base and updating a figure in place.
+
+A panel keeps all its state in Python (tests drive it without a browser) and builds one
+ipywidgets tree, ``panel.widget``; Jupyter displays a panel as that tree. Panels take
+results (and ``Atoms``); when they recompute (a slider), they call the function they were
+handed, never a model.
+"""
 
 from __future__ import annotations
 
+import ipywidgets as widgets
 import plotly.graph_objects as go
 
-__all__ = ["replace_figure"]
+__all__ = ["Panel", "replace_figure"]
+
+
+class Panel:
+    """Base of every panel: ``widget`` is the ipywidgets tree it shows."""
+
+    widget: widgets.Widget
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def display(self) -> None:
+        """Show the panel (outside a cell's last line)."""
+        from IPython.display import display
+
+        display(self.widget)
 
 
 def replace_figure(figure: go.FigureWidget, new: go.Figure) -> None:
