@@ -16,7 +16,7 @@ import argparse
 import json
 import time
 
-from ennp_lab.learning.active import active_learning_loop
+from ennp_lab.learning.active import run_active_learning
 from ennp_lab.learning.active_demo import emt_copper_problem
 
 
@@ -37,7 +37,7 @@ def main() -> None:
         for strategy in args.strategies:
             start = time.perf_counter()
             kwargs = problem.loop_arguments() | dict(score=args.score, max_per_source=args.max_per_source or None)
-            result = active_learning_loop(**kwargs, strategy=strategy, workers=args.workers, device=args.device)
+            result = run_active_learning(**kwargs, strategy=strategy, workers=args.workers, device=args.device)
             row = dict(seed=seed, strategy=strategy, n_train=result.n_train.tolist(),
                        force_mae_mev=[1e3 * x for x in result.force_mae],
                        test_sigma_mev=[1e3 * r.test_sigma for r in result.rounds],

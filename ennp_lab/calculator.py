@@ -224,8 +224,9 @@ class EnsembleCalculator(ENNPCalculator):
 
         super().calculate(atoms, properties, system_changes)
         periodic = bool(self.atoms.pbc.all())
+        wanted = {keys.ENERGY, keys.FORCES} | ({keys.STRESS} if periodic else set())
         members = {k: to_numpy(v) for k, v in
-                   compute_member_properties(self.model, self._graph(self.atoms), stress=periodic).items()}
+                   compute_member_properties(self.model, self._graph(self.atoms), wanted).items()}
         noise = keys.per_atom(NOISE_HEAD)
         p = EnsemblePrediction(
             member_energies=members[keys.ENERGY][:, 0],

@@ -7,17 +7,19 @@ carrying their labels in a ``SinglePointCalculator`` (energy eV, forces eV/Å an
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 from ase import Atoms, units
-from ase.build import bulk, fcc100, fcc110, fcc111
+from ase.build import bulk
 from ase.calculators.calculator import Calculator
 from ase.calculators.emt import EMT
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import thermalize_momenta
 from scipy.optimize import minimize_scalar
+
+from ennp_lab.structures.build import build_fcc_slab
 
 __all__ = [
     "EMT_ELEMENTS",
@@ -160,9 +162,6 @@ def vacancy_frames(atoms: Atoms, n_frames: int, rattle: float = 0.05, seed: int 
     return frames
 
 
-_SLABS: dict[tuple[int, int, int], Callable] = {(1, 1, 1): fcc111, (1, 0, 0): fcc100, (1, 1, 0): fcc110}
-
-
 def slab_frames(
     element: str,
     a: float,
@@ -174,11 +173,9 @@ def slab_frames(
     rattle: float = 0.05,
     seed: int = 0,
 ) -> list[Atoms]:
-    """Rattled FCC (111)/(100)/(110) slabs, 3D-periodic with ``vacuum`` Å on each side."""
-    if tuple(miller) not in _SLABS:
-        raise ValueError(f"slab orientations available: {sorted(_SLABS)}; got {miller}")
-    slab = _SLABS[tuple(miller)](element, size=(*size, layers), a=a, vacuum=vacuum, periodic=True)
-    slab.info.pop("adsorbate_info", None)  # a dict that extxyz cannot store
+    """Rattled FCC (111)/(100)/(110) slabs (:func:`~ennp_lab.structures.build.build_fcc_slab`),
+    3D-periodic with ``vacuum`` Å on each side."""
+    slab = build_fcc_slab(element, a, miller, layers, size, vacuum)
     frames = rattled_frames(slab, n_frames, sigma=rattle, seed=seed)
     for f in frames:
         f.info["miller"] = "".join(map(str, miller))

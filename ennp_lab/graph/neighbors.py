@@ -27,6 +27,7 @@ __all__ = [
     "neighbor_list",
     "brute_force_neighbor_list",
     "minimum_image",
+    "minimum_image_shifts",
     "perpendicular_widths",
 ]
 
@@ -172,13 +173,25 @@ def brute_force_neighbor_list(
     return i[order], j[order], shifts[order], d[order]
 
 
-def minimum_image(
-    vectors: np.ndarray,
-    cell: np.ndarray,
-    pbc: bool | Sequence[bool] = True,
-    return_shifts: bool = False,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Shortest periodic image of each vector (the minimum image convention, exact).
+def minimum_image(vectors: np.ndarray, cell: np.ndarray, pbc: bool | Sequence[bool] = True) -> np.ndarray:
+    """Shortest periodic image of each vector (the minimum image convention, exact):
+    r + n* · cell with the integer shifts n* of :func:`minimum_image_shifts`.
+
+    Args:
+        vectors: (..., 3) Cartesian vectors (Å).
+        cell: (3, 3) lattice vectors as rows (Å).
+        pbc: periodicity per direction; non-periodic components are left unchanged.
+
+    Returns:
+        (..., 3) minimum-image vectors (Å).
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    shifts = minimum_image_shifts(vectors, cell, pbc)
+    return vectors + shifts @ np.where(_as_pbc(pbc)[:, None], np.asarray(cell, dtype=float), 0.0)
+
+
+def minimum_image_shifts(vectors: np.ndarray, cell: np.ndarray, pbc: bool | Sequence[bool] = True) -> np.ndarray:
+    """Integer lattice shifts n* (..., 3) that take each vector to its shortest image.
 
     With the column lattice matrix H = cellᵀ and metric G = HᵀH, a vector r = H s has
     the images r + H n (n ∈ ℤ³ along periodic directions) and
@@ -196,18 +209,16 @@ def minimum_image(
     Args:
         vectors: (..., 3) Cartesian vectors (Å).
         cell: (3, 3) lattice vectors as rows (Å).
-        pbc: periodicity per direction; non-periodic components are left unchanged.
-        return_shifts: also return the integer shifts n* (..., 3).
+        pbc: periodicity per direction (shifts are zero along the others).
 
     Returns:
-        (..., 3) minimum-image vectors (Å), and the shifts if requested.
+        (..., 3) int64 shifts.
     """
     vectors = np.asarray(vectors, dtype=np.float64)
     pbc_arr = _as_pbc(pbc)
     shape = vectors.shape
     flat = vectors.reshape(-1, 3)
     if not pbc_arr.any():
-        out = flat.copy()
         shifts = np.zeros_like(flat, dtype=np.int64)
     else:
         basis = _periodic_basis(np.asarray(cell, dtype=float), pbc_arr)
@@ -221,10 +232,5 @@ def minimum_image(
         s = (frac + n0)[:, None, :] + candidates[None, :, :]  # (P, M, 3)
         d2 = np.einsum("pmi,ij,pmj->pm", s, metric, s)
         best = np.argmin(d2, axis=1)
-        n_total = n0 + candidates[best]
-        out = (frac + n_total) @ basis
-        shifts = np.rint(n_total).astype(np.int64)
-    out = out.reshape(shape)
-    if return_shifts:
-        return out, shifts.reshape(shape)
-    return out
+        shifts = np.rint(n0 + candidates[best]).astype(np.int64)
+    return shifts.reshape(shape)

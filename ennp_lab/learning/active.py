@@ -4,7 +4,7 @@ Each round:
 
 1. train an ensemble on the labelled frames (:func:`~ennp_lab.learning.ensemble.train_ensemble`);
 2. explore: ``pool_generator(calc, round, seed)`` returns candidate structures, typically
-   snapshots of MD driven by the ensemble itself (:func:`md_pool`);
+   snapshots of MD driven by the ensemble itself (:func:`build_md_pool`);
 3. score every candidate by its largest per-atom force disagreement max_i σ_F,i and
    pick the ``per_round`` highest (``strategy="uncertainty"``; optionally at most
    ``max_per_source`` from any one MD run, for a diverse batch), or ``per_round`` at
@@ -32,7 +32,7 @@ from ennp_lab.learning.train import TrainConfig
 from ennp_lab.models.ennp import ENNP
 from ennp_lab.models.ensemble import Ensemble
 
-__all__ = ["RoundRecord", "ActiveLearningResult", "md_pool", "active_learning_loop"]
+__all__ = ["RoundRecord", "ActiveLearningResult", "build_md_pool", "run_active_learning"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class ActiveLearningResult:
         return np.array([r.n_train for r in self.rounds])
 
 
-def md_pool(starts: Sequence[Atoms], temperatures_K: Sequence[float] = (300.0, 900.0, 1500.0), n_frames: int = 4,
+def build_md_pool(starts: Sequence[Atoms], temperatures_K: Sequence[float] = (300.0, 900.0, 1500.0), n_frames: int = 4,
             interval: int = 10, equilibration: int = 20, max_force: float = 20.0,
             names: Sequence[str] | None = None) -> Callable[[Calculator, int, int], list[Atoms]]:
     """A pool generator: Langevin MD (2 fs) driven by the current model from each start at
@@ -114,7 +114,7 @@ def _most_uncertain(scores: np.ndarray, sources: list, n: int, max_per_source: i
     return np.array(picked)
 
 
-def active_learning_loop(
+def run_active_learning(
     oracle: Calculator,
     initial_frames: Sequence[Atoms],
     pool_generator: Callable[[Calculator, int, int], list[Atoms]],
@@ -138,7 +138,7 @@ def active_learning_loop(
     Args:
         oracle: labels picked frames (energy, forces, stress).
         initial_frames: the labelled start (e.g. ≤ 10 frames).
-        pool_generator: ``(calc, round, seed) → candidates``, e.g. :func:`md_pool`.
+        pool_generator: ``(calc, round, seed) → candidates``, e.g. :func:`build_md_pool`.
         build: called as ``build(seed=...)``, a fresh ENNP per member per round.
         test_frames: labelled held-out frames for the error record.
         rounds: number of label rounds (a final ensemble is trained and recorded after the last).

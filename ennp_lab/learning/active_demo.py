@@ -32,7 +32,7 @@ from ase.calculators.calculator import Calculator
 from ase.calculators.emt import EMT
 
 from ennp_lab.data.generators import emt_lattice_constant, label_frames, md_frames, rattled_frames, slab_frames, vacancy_frames
-from ennp_lab.learning.active import md_pool
+from ennp_lab.learning.active import build_md_pool
 from ennp_lab.learning.train import TrainConfig
 from ennp_lab.models.ennp import build_ennp
 
@@ -41,7 +41,7 @@ __all__ = ["ActiveLearningProblem", "emt_copper_problem"]
 
 @dataclass
 class ActiveLearningProblem:
-    """Everything :func:`~ennp_lab.learning.active.active_learning_loop` needs but the
+    """Everything :func:`~ennp_lab.learning.active.run_active_learning` needs but the
     strategy: ``loop_arguments()`` gives them as keyword arguments."""
 
     oracle: Calculator
@@ -74,9 +74,9 @@ def emt_copper_problem(n_initial: int = 6, n_test_per_kind: int = 4, cold_runs: 
     for k, (start, T, kind) in enumerate([(cell, 300.0, "bulk 300 K"), (cell, 900.0, "bulk 900 K"),
                                           (vacancy, 900.0, "vacancy 900 K"), (slab, 900.0, "slab 900 K")]):
         test += label_frames(md_frames(start, oracle, T, n, interval=20, seed=90 + k), oracle, kind)
-    cold_pool = md_pool([cell] * cold_runs, (300.0,), n_frames=cold_frames, interval=5, equilibration=10,
+    cold_pool = build_md_pool([cell] * cold_runs, (300.0,), n_frames=cold_frames, interval=5, equilibration=10,
                         names=[f"bulk {k}" for k in range(cold_runs)])
-    rare_pool = md_pool([cell, vacancy, slab], (900.0,), n_frames=rare_frames, interval=5,
+    rare_pool = build_md_pool([cell, vacancy, slab], (900.0,), n_frames=rare_frames, interval=5,
                         equilibration=rare_equilibration, names=["bulk", "vacancy", "slab"])
 
     def pool(calc: Calculator, round_index: int, pool_seed: int) -> list[Atoms]:

@@ -19,7 +19,7 @@ from ase.calculators.calculator import Calculator
 from ennp_lab.data.generators import md_frames
 from ennp_lab.learning.prediction import predict_ensemble
 
-__all__ = ["UncertaintyMap", "uncertainty_map"]
+__all__ = ["UncertaintyMap", "run_uncertainty_map"]
 
 
 @dataclass
@@ -42,7 +42,7 @@ class UncertaintyMap:
         return spearman(np.zeros_like(e), self.sigma.ravel(), e)
 
 
-def uncertainty_map(
+def run_uncertainty_map(
     calc: Calculator,
     reference: Calculator,
     atoms: Atoms,

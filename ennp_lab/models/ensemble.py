@@ -24,7 +24,7 @@ the three components, as σ_F,i does).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -109,13 +109,14 @@ class Ensemble(torch.nn.Module):
         return result
 
 
-def compute_member_properties(ensemble: Ensemble, graph: AtomGraph, stress: bool = False) -> dict[str, torch.Tensor]:
-    """Every member's energy (K, B) eV, forces (K, N, 3) eV/Å, if asked stress
-    (K, B, 3, 3) eV/Å³, and heads (K, B, dim) and per-atom heads (K, N, dim) on one
-    graph (one forward and backward pass per member)."""
+def compute_member_properties(ensemble: Ensemble, graph: AtomGraph,
+                              properties: Iterable[str] = (keys.ENERGY, keys.FORCES)) -> dict[str, torch.Tensor]:
+    """Every member's ``properties`` (each stacked: energy (K, B) eV, forces (K, N, 3) eV/Å,
+    stress (K, B, 3, 3) eV/Å³, ...), and heads (K, B, dim) and per-atom heads (K, N, dim),
+    on one graph (one forward and backward pass per member)."""
     from ennp_lab.derivatives import compute_properties
 
-    props = {keys.ENERGY, keys.FORCES} | ({keys.STRESS} if stress else set())
+    props = {keys.ENERGY} | set(properties)
     outs = [compute_properties(m, graph, props) for m in ensemble.members]
     names = set(props)
     for name, spec in ensemble.outputs.items():

@@ -58,7 +58,7 @@ __all__ = [
     "compute_elastic_tensor",
     "compute_directional_cut",
     "DirectionalCut",
-    "directional_surface",
+    "compute_directional_surface",
     "directional_values",
 ]
 
@@ -334,7 +334,7 @@ def directional_values(tensor: ElasticTensor, quantity: str, directions: np.ndar
     return -high * scale, -low * scale
 
 
-def directional_surface(tensor: ElasticTensor, quantity: str = "young", n_theta: int = 46, n_phi: int = 91) -> DirectionalSurface:
+def compute_directional_surface(tensor: ElasticTensor, quantity: str = "young", n_theta: int = 46, n_phi: int = 91) -> DirectionalSurface:
     """A directional quantity on a sphere grid (for 3D surfaces)."""
     theta, phi, directions = sphere_grid(n_theta, n_phi)
     lo, hi = directional_values(tensor, quantity, directions)

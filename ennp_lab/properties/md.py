@@ -2,7 +2,7 @@
 
 ``run_md`` drives :class:`ase.md.verlet.VelocityVerlet` (NVE) or
 :class:`ase.md.langevin.Langevin` (NVT) with any calculator and records energies every
-step and snapshots every ``interval`` steps. ``timestep_scan`` repeats short NVE runs
+step and snapshots every ``interval`` steps. ``run_timestep_scan`` repeats short NVE runs
 from the same initial velocities over a grid of Δt and measures energy conservation:
 
     fluctuation = std_t(E_tot)/N        (eV/atom; ∝ Δt² for a stable Verlet run),
@@ -11,7 +11,7 @@ from the same initial velocities over a grid of Δt and measures energy conserva
 and calls a run unstable when |E_tot(t) − E_tot(0)| exceeds ``blowup`` times the initial
 kinetic energy (or the structure breaks: NaN energies, atoms on top of each other).
 Velocity Verlet's harmonic stability limit Δt_max = 2/ω_max
-(:func:`ennp_lab.properties.stability.max_stable_timestep`) predicts the onset.
+(:func:`ennp_lab.properties.stability.compute_max_stable_timestep`) predicts the onset.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from ennp_lab.units import FS_PER_PS
 
-__all__ = ["MDResult", "TimestepScan", "run_md", "timestep_scan"]
+__all__ = ["MDResult", "TimestepScan", "run_md", "run_timestep_scan"]
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ class TimestepScan:
         return float(np.polyfit(np.log(self.timesteps[keep]), np.log(self.fluctuation[keep]), 1)[0])
 
 
-def timestep_scan(
+def run_timestep_scan(
     atoms: Atoms,
     calc: Calculator,
     timesteps: Sequence[float],

@@ -48,11 +48,11 @@ __all__ = [
     "compute_frequencies",
     "compute_dos",
     "compute_thermal_properties",
-    "transverse_splitting",
+    "compute_transverse_splitting",
     "BandComparison",
     "compare_bands",
-    "mode_frames",
-    "chain_dispersion",
+    "build_mode_frames",
+    "compute_chain_dispersion",
 ]
 
 PathSpec = str | Sequence[tuple[str, Sequence[float]]] | None
@@ -355,7 +355,7 @@ def compute_thermal_properties(
     )
 
 
-def transverse_splitting(bands: PhononBands) -> dict[str, float]:
+def compute_transverse_splitting(bands: PhononBands) -> dict[str, float]:
     """Largest splitting (THz) of the two lowest branches inside each segment.
 
     Along high-symmetry directions of a cubic crystal with a 3- or 4-fold axis (Γ–X,
@@ -399,7 +399,7 @@ def compare_bands(model: PhononBands, reference: PhononBands) -> BandComparison:
     return BandComparison(diff, mae, np.abs(diff).max(axis=0), mae / np.where(scale > 0, scale, 1.0))
 
 
-def mode_frames(
+def build_mode_frames(
     bands: PhononBands,
     q_index: int,
     branch: int,
@@ -440,7 +440,7 @@ def mode_frames(
     return frames, displacements
 
 
-def chain_dispersion(q: np.ndarray, spring: float, mass: float, spacing: float) -> np.ndarray:
+def compute_chain_dispersion(q: np.ndarray, spring: float, mass: float, spacing: float) -> np.ndarray:
     """Analytic dispersion of a monatomic chain with nearest-neighbour springs, in THz.
 
     ω(k) = 2 √(K/m) |sin(k a/2)| with k = 2π q/a (q fractional, K eV/Å², m amu, a Å).

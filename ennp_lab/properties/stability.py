@@ -26,7 +26,7 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from ennp_lab.properties.hessian import Method, hessian_vector_product
 from ennp_lab.units import FS, OMEGA_TO_THZ
 
-__all__ = ["LargestEigenvalue", "TimestepLimit", "compute_lambda_max", "compute_timestep_limits", "max_stable_timestep"]
+__all__ = ["LargestEigenvalue", "TimestepLimit", "compute_lambda_max", "compute_timestep_limits", "compute_max_stable_timestep"]
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def compute_lambda_max(
     return LargestEigenvalue(float(value), vector.reshape(n, 3), mass_weighted, count)
 
 
-def max_stable_timestep(atoms: Atoms, calc: Calculator, method: Method = "auto", **options) -> float:
+def compute_max_stable_timestep(atoms: Atoms, calc: Calculator, method: Method = "auto", **options) -> float:
     """Δt_max = 2/ω_max of velocity Verlet for ``atoms`` with ``calc``, in fs.
 
     ω_max² is the largest eigenvalue of the mass-weighted Hessian at ``atoms`` (see the

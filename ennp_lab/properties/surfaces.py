@@ -30,58 +30,35 @@ from typing import Mapping, Sequence
 import numpy as np
 import spglib
 from ase import Atoms
-from ase.build import surface
 from ase.calculators.calculator import Calculator
 from ase.optimize import BFGS
 from scipy.spatial import ConvexHull, HalfspaceIntersection
 
 from ennp_lab.graph.neighbors import neighbor_list
 from ennp_lab.properties.directions import great_circle, unit
+from ennp_lab.structures.build import Miller, build_slab
+from ennp_lab.structures.build import miller_indices as _miller
 
 __all__ = [
     "SurfaceEnergy",
     "OrientationModel",
     "WulffShape",
     "SurfaceEnergyCut",
-    "build_slab",
     "compute_gamma_cut",
     "compute_surface_energy",
     "fit_orientation_model",
     "is_symmetric_slab",
     "miller_normal",
     "symmetry_images",
-    "wulff_shape",
+    "compute_wulff_shape",
 ]
 
-Miller = tuple[int, int, int]
-
-
-def _miller(miller: Sequence[int]) -> Miller:
-    m = tuple(int(v) for v in miller)
-    if len(m) != 3 or not any(m):
-        raise ValueError(f"a Miller index needs three integers, not all zero (got {tuple(miller)})")
-    return m  # type: ignore[return-value]
 
 
 def miller_normal(bulk: Atoms, miller: Sequence[int]) -> np.ndarray:
     """Unit Cartesian normal of the (hkl) planes of ``bulk``'s cell: (h, k, l) · reciprocal."""
     n = np.asarray(_miller(miller), dtype=float) @ bulk.cell.reciprocal()
     return n / np.linalg.norm(n)
-
-
-def build_slab(bulk: Atoms, miller: Sequence[int], layers: int = 7, vacuum: float = 10.0) -> Atoms:
-    """A periodic slab of ``layers`` layers of (hkl) planes of ``bulk`` with ``vacuum`` Å on each side.
-
-    ``bulk`` is the cell the Miller indices refer to (the conventional cube for FCC/BCC,
-    the hexagonal cell for HCP, three-index notation).
-    """
-    if layers < 2:
-        raise ValueError(f"a slab needs at least two layers, got {layers}")
-    if vacuum <= 0:
-        raise ValueError(f"vacuum must be positive, got {vacuum}")
-    slab = surface(bulk, _miller(miller), layers, vacuum=vacuum, periodic=True)
-    slab.pbc = True
-    return slab
 
 
 def is_symmetric_slab(slab: Atoms, symprec: float = 1e-3) -> bool:
@@ -297,7 +274,7 @@ class WulffShape:
     area_fractions: dict[Miller, float]
 
 
-def wulff_shape(bulk: Atoms, gammas: Mapping[Sequence[int], float]) -> WulffShape:
+def compute_wulff_shape(bulk: Atoms, gammas: Mapping[Sequence[int], float]) -> WulffShape:
     """Wulff construction from γ of facet families (symmetry images added by the point group)."""
     if not gammas:
         raise ValueError("a Wulff shape needs at least one facet energy")

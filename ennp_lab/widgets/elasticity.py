@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 from ase import Atoms
 
-from ennp_lab.properties.elasticity import ElasticTensor, compute_directional_cut, directional_surface
+from ennp_lab.properties.elasticity import ElasticTensor, compute_directional_cut, compute_directional_surface
 from ennp_lab.properties.surfaces import OrientationModel, SurfaceEnergy, WulffShape, compute_gamma_cut
 from ennp_lab.widgets.base import Panel, replace_figure
 from ennp_lab.viz.elasticity import QUANTITIES, directional_surface_figure, polar_cut_figure, voigt_matrix_figure
@@ -25,12 +25,12 @@ class ElasticityPanel(Panel):
     Controls: ``quantity`` (E, β, G, ν), ``bound`` (min/max over the perpendicular
     direction for G and ν), ``plane`` for the 2D cut. Figures: ``surface`` (3D),
     ``cut`` (polar), ``matrix`` (6×6 of the first tensor). The sampling is done by the
-    functions it is handed (by default :func:`~ennp_lab.properties.elasticity.directional_surface`
+    functions it is handed (by default :func:`~ennp_lab.properties.elasticity.compute_directional_surface`
     and :func:`~ennp_lab.properties.elasticity.compute_directional_cut`).
     """
 
     def __init__(self, tensors: Mapping[str, ElasticTensor], resolution: tuple[int, int] = (31, 61),
-                 surface: Callable = directional_surface, cut: Callable = compute_directional_cut) -> None:
+                 surface: Callable = compute_directional_surface, cut: Callable = compute_directional_cut) -> None:
         if not tensors:
             raise ValueError("ElasticityPanel needs at least one tensor")
         self.tensors = dict(tensors)

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from ase import Atoms
 
-from ennp_lab.properties.phonons import PhononBands, PhononDOS, mode_frames
+from ennp_lab.properties.phonons import PhononBands, PhononDOS, build_mode_frames
 from ennp_lab.viz.phonons import band_structure_figure
 from ennp_lab.widgets.structure import StructurePanel
 from ennp_lab.widgets.base import Panel
@@ -32,7 +32,7 @@ class PhononPanel(Panel):
         amplitude: largest displacement of an animated mode, Å.
         n_frames: frames per period.
         frames_for_mode: ``(q_index, branch) → (frames, displacements)``; by default
-            :func:`ennp_lab.properties.phonons.mode_frames` on the animated bands.
+            :func:`ennp_lab.properties.phonons.build_mode_frames` on the animated bands.
 
     State in Python: ``selected`` = (q_index, branch) or None; ``figure`` (a
     ``FigureWidget``), ``structure`` (a :class:`StructurePanel`), ``status``.
@@ -52,7 +52,7 @@ class PhononPanel(Panel):
         if frames_for_mode is None:
             if not animated:
                 raise ValueError("no band structure carries eigenvectors: compute one with eigenvectors=True")
-            frames_for_mode = partial(mode_frames, bands[animated[0]], repeat=repeat, amplitude=amplitude, n_frames=n_frames)
+            frames_for_mode = partial(build_mode_frames, bands[animated[0]], repeat=repeat, amplitude=amplitude, n_frames=n_frames)
         self.bands = dict(bands)
         self.animated = animated[0] if animated else None
         self._frames_for_mode = frames_for_mode

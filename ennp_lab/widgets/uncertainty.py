@@ -99,11 +99,11 @@ class ActiveLearningPanel(Panel):
 
         panel = ActiveLearningPanel()
         display(panel)
-        job = partial(active_learning_loop, EMT(), initial, pool, build, test, rounds=4)
+        job = partial(run_active_learning, EMT(), initial, pool, build, test, rounds=4)
         panel.run(job, label="uncertainty")          # blocking; or panel.start(job) in the background
 
     ``job`` is called as ``job(callback=...)`` and must return an
-    :class:`~ennp_lab.learning.active.ActiveLearningResult` (``active_learning_loop``
+    :class:`~ennp_lab.learning.active.ActiveLearningResult` (``run_active_learning``
     with everything but the callback bound). The stop button ends the run after the
     current round. ``records`` holds each run's rounds, ``results`` the finished runs;
     ``pick`` (a slider) steps through the frames picked in the newest round, coloured by

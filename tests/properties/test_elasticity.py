@@ -15,7 +15,7 @@ from ennp_lab.properties.elasticity import (
     ElasticTensor,
     compute_directional_cut,
     compute_elastic_tensor,
-    directional_surface,
+    compute_directional_surface,
     directional_values,
     full_to_voigt,
     voigt_to_full,
@@ -65,7 +65,7 @@ def test_directional_quantities_have_cubic_symmetry(emt_c):
     for quantity in ("young", "linear_compressibility", "shear", "poisson"):
         lo, hi = directional_values(emt_c, quantity, _cubic_images(n))
         assert np.ptp(lo) < 1e-8 * np.abs(lo).max() + 1e-10 and np.ptp(hi) < 1e-8 * np.abs(hi).max() + 1e-10
-    surface = directional_surface(emt_c, "young", n_theta=19, n_phi=37)
+    surface = compute_directional_surface(emt_c, "young", n_theta=19, n_phi=37)
     assert surface.minimum.shape == (19, 37)
     # E(n) of copper is largest along ⟨111⟩ and smallest along ⟨100⟩
     e111 = emt_c.young(np.ones(3))

@@ -12,7 +12,7 @@ from ase.calculators.morse import MorsePotential
 from ennp_lab import ENNPCalculator
 from ennp_lab.properties.hessian import compute_hessian, hessian_vector_product
 from ennp_lab.properties.modes import compute_normal_modes, rigid_motions
-from ennp_lab.properties.stability import compute_lambda_max, max_stable_timestep
+from ennp_lab.properties.stability import compute_lambda_max, compute_max_stable_timestep
 from ennp_lab.units import FS, OMEGA_TO_THZ
 
 
@@ -131,7 +131,7 @@ def test_lanczos_lambda_max_equals_dense_eigenvalue(mass_weighted, cu_model):
     largest = compute_lambda_max(atoms, calc, mass_weighted=mass_weighted)
     assert largest.eigenvalue == pytest.approx(dense, rel=1e-4)
     if mass_weighted:
-        dt = max_stable_timestep(atoms, calc)
+        dt = compute_max_stable_timestep(atoms, calc)
         assert dt == pytest.approx(2 / np.sqrt(dense) / FS, rel=1e-4)
     else:
         with pytest.raises(ValueError, match="mass-weighted"):
@@ -142,5 +142,5 @@ def test_emt_copper_lambda_max_and_verlet_limit_match_references():
     atoms = bulk("Cu", "fcc", a=3.5898, cubic=True).repeat(4)  # 256 atoms
     largest = compute_lambda_max(atoms, EMT(), tol=1e-6)
     assert largest.eigenvalue == pytest.approx(17.23, abs=0.01)
-    assert max_stable_timestep(atoms, EMT(), tol=1e-6) == pytest.approx(39.1, abs=0.05)
+    assert compute_max_stable_timestep(atoms, EMT(), tol=1e-6) == pytest.approx(39.1, abs=0.05)
     assert largest.n_products < 100  # far fewer than the 768 columns of H

@@ -7,8 +7,8 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from ennp_lab.properties.md import run_md, timestep_scan
-from ennp_lab.properties.stability import max_stable_timestep
+from ennp_lab.properties.md import run_md, run_timestep_scan
+from ennp_lab.properties.stability import compute_max_stable_timestep
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_md_bad_input(cu32):
     with pytest.raises(ValueError, match="temperature"):
         run_md(cu32, EMT(), "langevin")
     with pytest.raises(ValueError, match="positive"):
-        timestep_scan(cu32, EMT(), [])
+        run_timestep_scan(cu32, EMT(), [])
 
 
 def test_blowup_stops_a_run_early(cu32):
@@ -55,10 +55,10 @@ def test_blowup_stops_a_run_early(cu32):
 @pytest.mark.slow
 def test_energy_fluctuation_scales_as_dt_squared_and_dt_max_predicts_the_onset(cu32):
     calc = EMT()
-    dt_max = max_stable_timestep(cu32, calc)
+    dt_max = compute_max_stable_timestep(cu32, calc)
     assert dt_max == pytest.approx(39.1, abs=0.1)  # REFERENCES.md (the 2×2×2 cell holds X)
     grid = np.concatenate([[2.5, 5.0, 10.0, 20.0], dt_max * np.arange(0.70, 1.40, 0.05)])
-    scan = timestep_scan(cu32, calc, grid, duration=1000.0, temperature=10.0)
+    scan = run_timestep_scan(cu32, calc, grid, duration=1000.0, temperature=10.0)
     slope = scan.scaling_exponent(below=0.6 * dt_max)
     assert slope == pytest.approx(2.0, abs=0.3)
     assert scan.onset is not None and scan.onset == pytest.approx(dt_max, rel=0.15)

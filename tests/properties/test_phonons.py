@@ -10,14 +10,14 @@ from ase.calculators.morse import MorsePotential
 
 from ennp_lab import ENNPCalculator
 from ennp_lab.properties.phonons import (
-    chain_dispersion,
+    compute_chain_dispersion,
     compute_band_structure,
     compute_dos,
     compute_force_constants,
     compute_frequencies,
     compute_thermal_properties,
-    mode_frames,
-    transverse_splitting,
+    build_mode_frames,
+    compute_transverse_splitting,
 )
 from ennp_lab.structures.build import build_chain
 
@@ -56,7 +56,7 @@ def test_q_point_x_is_the_conventional_zone_boundary(emt_fc):
 
 def test_transverse_branches_degenerate_along_gamma_x_and_gamma_l_split_along_gamma_k(emt_fc):
     bands = compute_band_structure(emt_fc, npoints=21)
-    splitting = transverse_splitting(bands)
+    splitting = compute_transverse_splitting(bands)
     assert splitting["Γ–X"] < 1e-6 and splitting["Γ–L"] < 1e-6
     assert splitting["K–Γ"] > 0.5
     positions, labels = bands.ticks
@@ -105,7 +105,7 @@ def test_monatomic_chain_matches_analytic_dispersion():
     fc = compute_force_constants(chain, calc, supercell=(8, 1, 1), primitive_matrix="P", displacement=0.002)
     bands = compute_band_structure(fc, path=[("Γ", (0, 0, 0)), ("X", (0.5, 0, 0))], npoints=26)
     spring = 2 * eps * rho0**2 / a**2  # Morse curvature at r0
-    expected = chain_dispersion(bands.qpoints[:, 0], spring, chain.get_masses()[0], a)
+    expected = compute_chain_dispersion(bands.qpoints[:, 0], spring, chain.get_masses()[0], a)
     longitudinal = bands.frequencies_thz[:, -1]
     np.testing.assert_allclose(longitudinal, expected, rtol=1e-4, atol=1e-3)
     assert expected[-1] == pytest.approx(2 * np.sqrt(spring / chain.get_masses()[0]) * 15.633302, rel=1e-4)
@@ -113,7 +113,7 @@ def test_monatomic_chain_matches_analytic_dispersion():
 
 def test_mode_frames_move_atoms_half_a_wavelength_apart_oppositely(emt_fc):
     bands = compute_band_structure(emt_fc, path=[("Γ", (0, 0, 0)), ("X", X)], npoints=3, eigenvectors=True)
-    frames, displacements = mode_frames(bands, q_index=2, branch=2, repeat=(2, 2, 2), amplitude=0.2, n_frames=8)
+    frames, displacements = build_mode_frames(bands, q_index=2, branch=2, repeat=(2, 2, 2), amplitude=0.2, n_frames=8)
     assert len(frames) == 8 and np.abs(displacements).max() <= 0.2 + 1e-12
     u = displacements[0]
     # LA at X: q·R = 1/2 between neighbouring primitive cells along a1 + a3 ... any cell with
@@ -142,7 +142,7 @@ def test_phonon_bad_input(emt_fc):
     with pytest.raises(ValueError, match="unknown special point"):
         compute_band_structure(emt_fc, path="GQX")
     with pytest.raises(ValueError, match="no eigenvectors"):
-        mode_frames(compute_band_structure(emt_fc, path="GX", npoints=3), 0, 0)
+        build_mode_frames(compute_band_structure(emt_fc, path="GX", npoints=3), 0, 0)
 
 
 @pytest.mark.parametrize(

@@ -8,15 +8,15 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 
 from ennp_lab.properties.surfaces import (
-    build_slab,
     compute_gamma_cut,
     compute_surface_energy,
     fit_orientation_model,
     is_symmetric_slab,
     miller_normal,
     symmetry_images,
-    wulff_shape,
+    compute_wulff_shape,
 )
+from ennp_lab.structures.build import build_slab
 from ennp_lab.units import EV_PER_A2_TO_J_PER_M2 as J_M2
 
 CU = bulk("Cu", "fcc", a=3.5898, cubic=True)
@@ -82,7 +82,7 @@ def test_orientation_model_predicts_held_out_orientations(emt_gammas):
 
 def test_wulff_shape_of_copper(emt_gammas):
     gammas = {m: e.gamma for m, e in emt_gammas.items()}
-    shape = wulff_shape(CU, gammas)
+    shape = compute_wulff_shape(CU, gammas)
     fractions = shape.area_fractions
     assert sum(fractions.values()) == pytest.approx(1.0)
     assert fractions[(1, 1, 1)] > fractions[(1, 0, 0)] > fractions[(1, 1, 0)] > 0
@@ -91,15 +91,15 @@ def test_wulff_shape_of_copper(emt_gammas):
         for image in symmetry_images(CU, miller):
             assert np.all(shape.vertices @ miller_normal(CU, image) <= gamma + 1e-9)
     # a (110) energy above √(3/2)·γ(111)-like bounds removes the (110) facets entirely
-    no_110 = wulff_shape(CU, {**gammas, (1, 1, 0): 3 * gammas[(1, 1, 0)]})
+    no_110 = compute_wulff_shape(CU, {**gammas, (1, 1, 0): 3 * gammas[(1, 1, 0)]})
     assert no_110.area_fractions[(1, 1, 0)] == 0.0
     # one family alone: a regular octahedron of (111) planes
-    octahedron = wulff_shape(CU, {(1, 1, 1): 1.0})
+    octahedron = compute_wulff_shape(CU, {(1, 1, 1): 1.0})
     assert len(octahedron.vertices) == 6 and octahedron.area_fractions[(1, 1, 1)] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="positive"):
-        wulff_shape(CU, {(1, 1, 1): -1.0})
+        compute_wulff_shape(CU, {(1, 1, 1): -1.0})
     with pytest.raises(ValueError, match="finite shape"):  # two basal planes enclose nothing
-        wulff_shape(bulk("Cu", "hcp", a=2.55, c=4.16), {(0, 0, 1): 1.0})
+        compute_wulff_shape(bulk("Cu", "hcp", a=2.55, c=4.16), {(0, 0, 1): 1.0})
 
 
 @pytest.mark.parametrize("structure, millers", [

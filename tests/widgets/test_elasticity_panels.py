@@ -11,7 +11,7 @@ from ase.build import bulk  # noqa: E402
 from ase.calculators.emt import EMT  # noqa: E402
 
 from ennp_lab.properties.elasticity import ElasticTensor, compute_elastic_tensor  # noqa: E402
-from ennp_lab.properties.surfaces import SurfaceEnergy, fit_orientation_model, wulff_shape  # noqa: E402
+from ennp_lab.properties.surfaces import SurfaceEnergy, fit_orientation_model, compute_wulff_shape  # noqa: E402
 from ennp_lab.units import EV_PER_A2_TO_J_PER_M2, EV_PER_A3_TO_GPA  # noqa: E402
 from ennp_lab.viz.elasticity import voigt_matrix_figure  # noqa: E402
 from ennp_lab.widgets import ElasticityPanel, SurfacePanel  # noqa: E402
@@ -57,8 +57,8 @@ def test_surface_panel_draws_gamma_and_the_wulff_shape():
     gammas = {(1, 1, 1): 1.0437, (1, 0, 0): 1.1338, (1, 1, 0): 1.2292, (2, 1, 0): 1.2855}
     energies = [SurfaceEnergy(m, g / EV_PER_A2_TO_J_PER_M2, g / EV_PER_A2_TO_J_PER_M2, 1.0, 7, 28, True) for m, g in gammas.items()]
     model = fit_orientation_model(CU, energies, n_shells=2)
-    shapes = {"EMT": wulff_shape(CU, {m: g for m, g in list(gammas.items())[:3]}),
-              "isotropic": wulff_shape(CU, {(1, 1, 1): 1.0, (1, 0, 0): 1.0})}
+    shapes = {"EMT": compute_wulff_shape(CU, {m: g for m, g in list(gammas.items())[:3]}),
+              "isotropic": compute_wulff_shape(CU, {(1, 1, 1): 1.0, (1, 0, 0): 1.0})}
     panel = SurfacePanel(CU, {"EMT": model}, {"EMT": energies}, shapes)
     line, markers = panel.polar.data
     # the [1-10] zone holds (001), (110), (111) normals: 2 + 2 + 4 markers at their γ

@@ -12,11 +12,11 @@ from ase.calculators.emt import EMT
 
 from ennp_lab.data.generators import label_frames, rattled_frames, vacancy_frames
 from ennp_lab.learning import TrainConfig
-from ennp_lab.learning.active import active_learning_loop
+from ennp_lab.learning.active import run_active_learning
 from ennp_lab.learning.calibration import calibration_report
 from ennp_lab.calculator import EnsembleCalculator
 from ennp_lab.models.ensemble import Ensemble
-from ennp_lab.learning.uncertainty_map import uncertainty_map
+from ennp_lab.learning.uncertainty_map import run_uncertainty_map
 from ennp_lab.testing import tiny_model
 from ennp_lab.viz.uncertainty import sigma_error_figure
 from ennp_lab.widgets import ActiveLearningPanel, UncertaintyPanel
@@ -30,7 +30,7 @@ def calc():
 @pytest.fixture(scope="module")
 def umap(calc):
     cell = bulk("Cu", "fcc", a=3.6, cubic=True)
-    return uncertainty_map(calc, EMT(), cell, strains=(-0.05, 0.0, 0.05), temperatures_K=(100.0, 800.0),
+    return run_uncertainty_map(calc, EMT(), cell, strains=(-0.05, 0.0, 0.05), temperatures_K=(100.0, 800.0),
                            n_samples=1, interval=2, equilibration=3)
 
 
@@ -48,9 +48,9 @@ def test_uncertainty_map_records_sigma_and_error_of_each_cell(umap, calc):
     molecule = bulk("Cu", "fcc", a=3.6, cubic=True)
     molecule.pbc = False
     with pytest.raises(ValueError, match="periodic"):
-        uncertainty_map(calc, EMT(), molecule)
+        run_uncertainty_map(calc, EMT(), molecule)
     with pytest.raises(ValueError, match="strains must be"):
-        uncertainty_map(calc, EMT(), bulk("Cu", "fcc", a=3.6, cubic=True), strains=(-1.5,))
+        run_uncertainty_map(calc, EMT(), bulk("Cu", "fcc", a=3.6, cubic=True), strains=(-1.5,))
 
 
 def test_uncertainty_panel_shows_map_cells_and_structures(umap, calc):
@@ -97,7 +97,7 @@ def test_active_learning_panel_runs_live_and_stops():
         return [c.copy() for c in candidates]
 
     config = TrainConfig(max_epochs=1, batch_size=2, progress=False, ema_decay=None, early_stopping_patience=None)
-    job = partial(active_learning_loop, EMT(), initial, pool, partial(tiny_model, ["Cu"]), test, rounds=2,
+    job = partial(run_active_learning, EMT(), initial, pool, partial(tiny_model, ["Cu"]), test, rounds=2,
                   per_round=2, ensemble_size=2, config=config)
     panel = ActiveLearningPanel()
     result = panel.run(job, label="uncertainty")
