@@ -36,8 +36,9 @@ def main() -> None:
         problem = emt_copper_problem(epochs=args.epochs, seed=seed)
         for strategy in args.strategies:
             start = time.perf_counter()
-            kwargs = problem.loop_arguments() | dict(score=args.score, max_per_source=args.max_per_source or None)
-            result = run_active_learning(**kwargs, strategy=strategy, workers=args.workers, device=args.device)
+            kwargs = problem.loop_arguments(score=args.score, max_per_source=args.max_per_source or None, strategy=strategy,
+                                            workers=args.workers, device=args.device)
+            result = run_active_learning(**kwargs)
             row = dict(seed=seed, strategy=strategy, n_train=result.n_train.tolist(),
                        force_mae_mev=[1e3 * x for x in result.force_mae],
                        test_sigma_mev=[1e3 * r.test_sigma for r in result.rounds],

@@ -17,7 +17,7 @@ oracle, the mean σ_F on the held-out frames and on the pool, and the frames pic
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Callable, Sequence
 
 import numpy as np
@@ -32,7 +32,7 @@ from ennp_lab.learning.train import TrainConfig
 from ennp_lab.models.ennp import ENNP
 from ennp_lab.models.ensemble import Ensemble
 
-__all__ = ["RoundRecord", "ActiveLearningResult", "build_md_pool", "run_active_learning"]
+__all__ = ["ActiveLearningConfig", "RoundRecord", "ActiveLearningResult", "build_md_pool", "run_active_learning"]
 
 
 @dataclass(frozen=True)
@@ -114,26 +114,92 @@ def _most_uncertain(scores: np.ndarray, sources: list, n: int, max_per_source: i
     return np.array(picked)
 
 
+@dataclass(frozen=True)
+class ActiveLearningConfig:
+    """Settings of :func:`run_active_learning` (plain values, validated; ``to_dict`` and
+    ``from_dict`` for recipe files).
+
+    Attributes:
+        rounds: label rounds (a final ensemble is trained and recorded after the last).
+        per_round: frames labelled per round.
+        ensemble_size: members per ensemble (≥ 2).
+        training: how each member is trained (:class:`~ennp_lab.learning.config.TrainConfig`);
+            the labelled frames also serve as its validation set (they are all there is).
+        refine: warm start: after the first round, members continue from the previous
+            round's weights with this config (e.g. fewer epochs, ``fit_energy_shift=False``);
+            None retrains every round from scratch with ``training``.
+        strategy: "uncertainty" (highest score) or "random" (the control).
+        score: "max" scores a candidate by max_i σ_F,i (one atom far off), "mean" by the
+            mean over its atoms.
+        max_per_source: diversity: at most this many picks per round from candidates with
+            the same ``info["source"]`` (one MD run), so a batch is not filled with
+            near-copies from the one trajectory that wandered furthest (None: no limit).
+        seed: seeds members, exploration and random picks.
+        workers, device: as in :func:`~ennp_lab.learning.ensemble.train_ensemble`.
+
+    Raises:
+        ValueError: a field of the wrong type or out of range, named.
+    """
+
+    rounds: int = 4
+    per_round: int = 8
+    ensemble_size: int = 3
+    training: TrainConfig = TrainConfig(max_epochs=30, early_stopping_patience=None, progress=False)
+    refine: TrainConfig | None = None
+    strategy: str = "uncertainty"
+    score: str = "max"
+    max_per_source: int | None = None
+    seed: int = 0
+    workers: int = 1
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        for name in ("training", "refine"):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                object.__setattr__(self, name, TrainConfig.from_dict(value))
+            elif not (isinstance(value, TrainConfig) or (value is None and name == "refine")):
+                raise ValueError(f"active-learning option {name} must be a TrainConfig, got {type(value).__name__}")
+        for name, low in (("rounds", 0), ("per_round", 1), ("ensemble_size", 2), ("seed", None), ("workers", 1),
+                          ("max_per_source", 1)):
+            value = getattr(self, name)
+            if value is None and name == "max_per_source":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"active-learning option {name} must be an int, got {value!r}")
+            if low is not None and value < low:
+                raise ValueError(f"active-learning option {name} must be >= {low}, got {value}")
+        if self.strategy not in ("uncertainty", "random"):
+            raise ValueError(f"unknown strategy {self.strategy!r}; choose 'uncertainty' or 'random'")
+        if self.score not in ("max", "mean"):
+            raise ValueError(f"unknown score {self.score!r}; choose 'max' or 'mean'")
+        if not isinstance(self.device, str):
+            raise ValueError(f"active-learning option device must be a string, got {self.device!r}")
+
+    def to_dict(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["training"] = self.training.to_dict()
+        out["refine"] = None if self.refine is None else self.refine.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ActiveLearningConfig":
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown active-learning options: {sorted(unknown)}")
+        return cls(**data)
+
+
 def run_active_learning(
     oracle: Calculator,
     initial_frames: Sequence[Atoms],
     pool_generator: Callable[[Calculator, int, int], list[Atoms]],
     build: Callable[..., ENNP],
     test_frames: Sequence[Atoms],
-    rounds: int = 4,
-    per_round: int = 8,
-    ensemble_size: int = 3,
-    config: TrainConfig = TrainConfig(max_epochs=30, early_stopping_patience=None, progress=False),
-    strategy: str = "uncertainty",
-    seed: int = 0,
-    workers: int = 1,
-    device: str = "cpu",
+    config: ActiveLearningConfig = ActiveLearningConfig(),
     callback: Callable[[RoundRecord], bool | None] | None = None,
-    refine: TrainConfig | None = None,
-    max_per_source: int | None = None,
-    score: str = "max",
 ) -> ActiveLearningResult:
-    """Run ``rounds`` rounds of train → explore → pick → label (see the module docstring).
+    """Run ``config.rounds`` rounds of train → explore → pick → label (module docstring).
 
     Args:
         oracle: labels picked frames (energy, forces, stress).
@@ -141,41 +207,28 @@ def run_active_learning(
         pool_generator: ``(calc, round, seed) → candidates``, e.g. :func:`build_md_pool`.
         build: called as ``build(seed=...)``, a fresh ENNP per member per round.
         test_frames: labelled held-out frames for the error record.
-        rounds: number of label rounds (a final ensemble is trained and recorded after the last).
-        per_round: frames labelled per round.
-        ensemble_size, config, workers, device: as in :func:`train_ensemble`; the
-            labelled frames also serve as its validation set (they are all there is).
-        strategy: "uncertainty" (largest max_i σ_F,i) or "random".
-        seed: seeds members, exploration and random picks.
+        config: :class:`ActiveLearningConfig`.
         callback: called with each :class:`RoundRecord`; returning True stops.
-        max_per_source: diversity: at most this many picks per round from candidates with
-            the same ``info["source"]`` (one MD run), so a batch is not filled with
-            near-copies from the one trajectory that wandered furthest (None: no limit).
-        score: "max" scores a candidate by max_i σ_F,i (one atom far off), "mean" by the
-            mean over its atoms.
-        refine: warm start: after the first round, members continue from the previous
-            round's weights with this config (e.g. fewer epochs, ``fit_energy_shift=False``);
-            None retrains every round from scratch with ``config``.
 
     Returns:
         :class:`ActiveLearningResult` with ``rounds + 1`` records (the last has no picks).
     """
-    if score not in ("max", "mean"):
-        raise ValueError(f"unknown score {score!r}; choose 'max' or 'mean'")
-    if strategy not in ("uncertainty", "random"):
-        raise ValueError(f"unknown strategy {strategy!r}; choose 'uncertainty' or 'random'")
+    if not isinstance(config, ActiveLearningConfig):
+        raise ValueError(f"config must be an ActiveLearningConfig, got {type(config).__name__}")
     if not initial_frames or not test_frames:
         raise ValueError("active learning needs initial labelled frames and labelled test frames")
+    c = config
+    rounds, per_round, strategy, seed, refine = c.rounds, c.per_round, c.strategy, c.seed, c.refine
     rng = np.random.default_rng(seed)
     frames = list(initial_frames)
     result = ActiveLearningResult(strategy)
     ensemble: Ensemble | None = None
     for r in range(rounds + 1):
         warm = refine is not None and ensemble is not None
-        ensemble, _ = train_ensemble(build, frames, frames, size=ensemble_size, config=refine if warm else config,
-                                     seed=seed + 100 * r, workers=workers, device=device,
+        ensemble, _ = train_ensemble(build, frames, frames, size=c.ensemble_size, config=refine if warm else c.training,
+                                     seed=seed + 100 * r, workers=c.workers, device=c.device,
                                      initial=ensemble if warm else None)
-        calc = EnsembleCalculator(ensemble, device=device)
+        calc = EnsembleCalculator(ensemble, device=c.device)
         errors, sigmas = force_errors(calc, test_frames)
         picked: list[Atoms] = []
         picked_sigma = np.zeros(0)
@@ -186,10 +239,10 @@ def run_active_learning(
             if not pool:
                 raise ValueError(f"round {r}: the pool generator returned no candidates")
             atom_sigma = [p.epistemic for p in predict_ensemble(calc, pool)]
-            scores = np.array([float(s.max() if score == "max" else s.mean()) for s in atom_sigma])
+            scores = np.array([float(s.max() if c.score == "max" else s.mean()) for s in atom_sigma])
             pool_sigma = float(scores.mean())
             if strategy == "uncertainty":
-                order = _most_uncertain(scores, [c.info.get("source") for c in pool], per_round, max_per_source)
+                order = _most_uncertain(scores, [cand.info.get("source") for cand in pool], per_round, c.max_per_source)
             else:
                 order = rng.choice(len(pool), size=min(per_round, len(pool)), replace=False)
             picked = label_frames([pool[i] for i in order], oracle, f"active_round_{r}")

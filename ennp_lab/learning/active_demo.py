@@ -22,7 +22,7 @@ in a few minutes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Callable
 
@@ -32,7 +32,7 @@ from ase.calculators.calculator import Calculator
 from ase.calculators.emt import EMT
 
 from ennp_lab.data.generators import emt_lattice_constant, label_frames, md_frames, rattled_frames, slab_frames, vacancy_frames
-from ennp_lab.learning.active import build_md_pool
+from ennp_lab.learning.active import ActiveLearningConfig, build_md_pool
 from ennp_lab.learning.train import TrainConfig
 from ennp_lab.models.ennp import build_ennp
 
@@ -41,20 +41,20 @@ __all__ = ["ActiveLearningProblem", "emt_copper_problem"]
 
 @dataclass
 class ActiveLearningProblem:
-    """Everything :func:`~ennp_lab.learning.active.run_active_learning` needs but the
-    strategy: ``loop_arguments()`` gives them as keyword arguments."""
+    """Everything :func:`~ennp_lab.learning.active.run_active_learning` needs:
+    ``loop_arguments(**changes)`` gives them as keyword arguments, with ``changes``
+    (e.g. ``strategy="random"``) applied to the :class:`ActiveLearningConfig`."""
 
     oracle: Calculator
     initial: list[Atoms]
     test: list[Atoms]
     pool_generator: Callable[[Calculator, int, int], list[Atoms]]
     build: Callable[..., object]
-    config: TrainConfig
-    options: dict = field(default_factory=dict)
+    config: ActiveLearningConfig
 
-    def loop_arguments(self) -> dict:
+    def loop_arguments(self, **changes) -> dict:
         return dict(oracle=self.oracle, initial_frames=self.initial, pool_generator=self.pool_generator,
-                    build=self.build, test_frames=self.test, config=self.config, **self.options)
+                    build=self.build, test_frames=self.test, config=replace(self.config, **changes))
 
 
 def emt_copper_problem(n_initial: int = 6, n_test_per_kind: int = 4, cold_runs: int = 6, cold_frames: int = 4,
@@ -75,15 +75,15 @@ def emt_copper_problem(n_initial: int = 6, n_test_per_kind: int = 4, cold_runs: 
                                           (vacancy, 900.0, "vacancy 900 K"), (slab, 900.0, "slab 900 K")]):
         test += label_frames(md_frames(start, oracle, T, n, interval=20, seed=90 + k), oracle, kind)
     cold_pool = build_md_pool([cell] * cold_runs, (300.0,), n_frames=cold_frames, interval=5, equilibration=10,
-                        names=[f"bulk {k}" for k in range(cold_runs)])
+                              names=[f"bulk {k}" for k in range(cold_runs)])
     rare_pool = build_md_pool([cell, vacancy, slab], (900.0,), n_frames=rare_frames, interval=5,
-                        equilibration=rare_equilibration, names=["bulk", "vacancy", "slab"])
+                              equilibration=rare_equilibration, names=["bulk", "vacancy", "slab"])
 
     def pool(calc: Calculator, round_index: int, pool_seed: int) -> list[Atoms]:
         return cold_pool(calc, round_index, pool_seed) + rare_pool(calc, round_index, pool_seed + 7)
 
     build = partial(build_ennp, ["Cu"], r_max=4.0, l_max=1, channels=8, layers=1, dtype="float64")
-    config = TrainConfig(max_epochs=epochs, batch_size=4, lr=1e-2, scheduler="cosine", early_stopping_patience=None,
-                         progress=False)
-    options = dict(rounds=4, per_round=4, ensemble_size=3, max_per_source=1, seed=seed)
-    return ActiveLearningProblem(oracle, initial, test, pool, build, config, options)
+    training = TrainConfig(max_epochs=epochs, batch_size=4, lr=1e-2, scheduler="cosine", early_stopping_patience=None,
+                           progress=False)
+    config = ActiveLearningConfig(rounds=4, per_round=4, ensemble_size=3, training=training, max_per_source=1, seed=seed)
+    return ActiveLearningProblem(oracle, initial, test, pool, build, config)

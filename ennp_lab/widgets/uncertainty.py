@@ -99,7 +99,7 @@ class ActiveLearningPanel(Panel):
 
         panel = ActiveLearningPanel()
         display(panel)
-        job = partial(run_active_learning, EMT(), initial, pool, build, test, rounds=4)
+        job = partial(run_active_learning, EMT(), initial, pool, build, test, ActiveLearningConfig(rounds=4))
         panel.run(job, label="uncertainty")          # blocking; or panel.start(job) in the background
 
     ``job`` is called as ``job(callback=...)`` and must return an

@@ -12,7 +12,7 @@ from ase.calculators.emt import EMT
 
 from ennp_lab.data.generators import label_frames, rattled_frames, vacancy_frames
 from ennp_lab.learning import TrainConfig
-from ennp_lab.learning.active import run_active_learning
+from ennp_lab.learning.active import ActiveLearningConfig, run_active_learning
 from ennp_lab.learning.calibration import calibration_report
 from ennp_lab.calculator import EnsembleCalculator
 from ennp_lab.models.ensemble import Ensemble
@@ -97,8 +97,8 @@ def test_active_learning_panel_runs_live_and_stops():
         return [c.copy() for c in candidates]
 
     config = TrainConfig(max_epochs=1, batch_size=2, progress=False, ema_decay=None, early_stopping_patience=None)
-    job = partial(run_active_learning, EMT(), initial, pool, partial(tiny_model, ["Cu"]), test, rounds=2,
-                  per_round=2, ensemble_size=2, config=config)
+    job = partial(run_active_learning, EMT(), initial, pool, partial(tiny_model, ["Cu"]), test,
+                  ActiveLearningConfig(rounds=2, per_round=2, ensemble_size=2, training=config))
     panel = ActiveLearningPanel()
     result = panel.run(job, label="uncertainty")
     records = panel.records["uncertainty"]
