@@ -28,6 +28,7 @@ from ennp_lab.calculator import EnsembleCalculator
 from ennp_lab.data.generators import label_frames, md_frames
 from ennp_lab.learning.ensemble import train_ensemble
 from ennp_lab.learning.prediction import force_errors, predict_ensemble
+from ennp_lab.learning.config import check_fields
 from ennp_lab.learning.train import TrainConfig
 from ennp_lab.models.ennp import ENNP
 from ennp_lab.models.ensemble import Ensemble
@@ -184,10 +185,7 @@ class ActiveLearningConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ActiveLearningConfig":
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown active-learning options: {sorted(unknown)}")
-        return cls(**data)
+        return cls(**check_fields(cls, data, "active-learning"))
 
 
 def run_active_learning(

@@ -10,7 +10,19 @@ import torch
 
 from ennp_lab.learning.targets import Target, default_targets
 
-__all__ = ["TrainConfig", "History", "TrainResult", "RESUMABLE_CHANGES"]
+__all__ = ["TrainConfig", "History", "TrainResult", "RESUMABLE_CHANGES", "check_fields"]
+
+
+def check_fields(cls, data: dict, what: str) -> dict:
+    """``data`` as a dict, after checking that it names only fields of the dataclass ``cls``.
+
+    Raises:
+        ValueError: unknown names, listed ("unknown <what> options: [...]").
+    """
+    unknown = set(data) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown {what} options: {sorted(unknown)}")
+    return dict(data)
 
 #: options that may change when a run is resumed (everything else must match the checkpoint)
 RESUMABLE_CHANGES = frozenset({"max_epochs", "max_time_s", "progress", "checkpoint_path"})
@@ -139,10 +151,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown training options: {sorted(unknown)}")
-        data = dict(data)
+        data = check_fields(cls, data, "training")
         if "targets" in data:
             data["targets"] = tuple(Target(**t) if isinstance(t, dict) else t for t in data["targets"])
         return cls(**data)

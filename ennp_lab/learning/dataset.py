@@ -19,8 +19,22 @@ from ennp_lab.spec import InputSpec
 __all__ = ["Sample", "Batch", "build_samples", "collate", "average_num_neighbors", "fit_energy_shift", "force_rms"]
 
 
+class _Labels:
+    """Named access to the classic labels of a :class:`Sample` or :class:`Batch`."""
+
+    labels: dict[str, torch.Tensor]
+
+    @property
+    def energy(self) -> torch.Tensor:
+        return self.labels[keys.ENERGY]
+
+    @property
+    def forces(self) -> torch.Tensor:
+        return self.labels[keys.FORCES]
+
+
 @dataclass(frozen=True)
-class Sample:
+class Sample(_Labels):
     """One labelled structure: its graph and its labels, target key → tensor, per atom
     (n, ...) or per structure (1, ...) (energy (1,) eV, forces (n, 3) eV/Å, stress
     (1, 3, 3) eV/Å³, a head's or a derived quantity's labels in their units)."""
@@ -30,20 +44,12 @@ class Sample:
     atom_labels: frozenset[str] = frozenset({keys.FORCES})
 
     @property
-    def energy(self) -> torch.Tensor:
-        return self.labels[keys.ENERGY]
-
-    @property
-    def forces(self) -> torch.Tensor:
-        return self.labels[keys.FORCES]
-
-    @property
     def stress(self) -> torch.Tensor | None:
         return self.labels.get(keys.STRESS)
 
 
 @dataclass(frozen=True)
-class Batch:
+class Batch(_Labels):
     """B labelled structures: ``labels`` concatenated (per structure (B, ...), per atom
     (N, ...); zeros where a structure has no label) and ``masks`` (B,) marking the
     structures that carry each label (e.g. stress)."""
@@ -52,14 +58,6 @@ class Batch:
     labels: dict[str, torch.Tensor]
     masks: dict[str, torch.Tensor]
     atom_labels: frozenset[str] = frozenset({keys.FORCES})
-
-    @property
-    def energy(self) -> torch.Tensor:
-        return self.labels[keys.ENERGY]
-
-    @property
-    def forces(self) -> torch.Tensor:
-        return self.labels[keys.FORCES]
 
     @property
     def stress(self) -> torch.Tensor:

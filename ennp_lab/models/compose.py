@@ -18,13 +18,13 @@ import torch
 
 from ennp_lab import keys
 from ennp_lab.graph.data import AtomGraph
-from ennp_lab.models.interface import declared_inputs, declared_outputs
+from ennp_lab.models.interface import ModelBase, declared_inputs, declared_outputs
 from ennp_lab.spec import InputSpec, OutputSpec, merge_inputs, merge_outputs
 
 __all__ = ["SumModel"]
 
 
-class SumModel(torch.nn.Module):
+class SumModel(ModelBase):
     """The sum of ``models`` as one potential.
 
     Raises:
@@ -55,14 +55,6 @@ class SumModel(torch.nn.Module):
     @property
     def species(self) -> tuple[int, ...]:
         return self._species
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.parts[0].dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self.parts[0].device
 
     @property
     def inputs(self) -> tuple[InputSpec, ...]:

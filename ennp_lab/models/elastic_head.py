@@ -24,9 +24,9 @@ from e3nn.io import CartesianTensor
 from ennp_lab import keys
 from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.ennp import ENNP, build_ennp
-from ennp_lab.models.interface import sum_per_graph
+from ennp_lab.models.interface import ModelBase, sum_per_graph
 from ennp_lab.nn.constants import exact_cartesian_basis
-from ennp_lab.spec import InputSpec, OutputSpec
+from ennp_lab.spec import OutputSpec
 
 __all__ = ["ELASTIC_FORMULA", "ELASTIC_TENSOR", "ElasticTensorModel", "build_elastic_model"]
 
@@ -36,7 +36,7 @@ ELASTIC_TENSOR = "elastic_tensor"
 _HEAD = "elastic"
 
 
-class ElasticTensorModel(torch.nn.Module):
+class ElasticTensorModel(ModelBase):
     """ENNP backbone + elastic head → ``elastic_tensor`` C (B, 3, 3, 3, 3) in eV/Å³."""
 
     def __init__(self, backbone: ENNP) -> None:
@@ -53,20 +53,8 @@ class ElasticTensorModel(torch.nn.Module):
         return self.backbone.cutoff
 
     @property
-    def dtype(self) -> torch.dtype:
-        return self.backbone.dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self.backbone.device
-
-    @property
     def species(self) -> tuple[int, ...]:
         return self.backbone.species
-
-    @property
-    def inputs(self) -> tuple[InputSpec, ...]:
-        return ()
 
     @property
     def outputs(self) -> dict[str, OutputSpec]:

@@ -11,9 +11,9 @@ from e3nn import o3
 
 from ennp_lab import keys
 from ennp_lab.device import dtype_name, resolve_dtype
-from ennp_lab.spec import InputSpec, OutputSpec
+from ennp_lab.spec import OutputSpec
 from ennp_lab.graph.data import AtomGraph
-from ennp_lab.models.interface import sum_per_graph
+from ennp_lab.models.interface import ModelBase, sum_per_graph
 from ennp_lab.nn import EquivariantHead, InteractionBlock, RadialEmbedding, ScalarReadout, SpeciesIndex, exact_wigner_3j
 
 __all__ = ["ENNPConfig", "ENNP", "build_ennp", "default_hidden_irreps"]
@@ -104,7 +104,7 @@ class ENNPConfig:
         return cls(**data)
 
 
-class ENNP(torch.nn.Module):
+class ENNP(ModelBase):
     """NequIP/MACE-family potential; see :func:`build_ennp`.
 
     E = Σ_i (s_{z_i} ε_i + μ_{z_i}), with ε_i read out from the even scalars after
@@ -173,19 +173,6 @@ class ENNP(torch.nn.Module):
     @property
     def species(self) -> tuple[int, ...]:
         return self.config.species
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.energy_shift.dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self.energy_shift.device
-
-    @property
-    def inputs(self) -> tuple[InputSpec, ...]:
-        """No optional inputs: positions, numbers and cell only."""
-        return ()
 
     @property
     def outputs(self) -> dict[str, OutputSpec]:

@@ -31,7 +31,7 @@ import torch
 
 from ennp_lab import keys
 from ennp_lab.graph.data import AtomGraph
-from ennp_lab.models.interface import declared_inputs, declared_outputs
+from ennp_lab.models.interface import ModelBase, declared_inputs, declared_outputs
 from ennp_lab.spec import InputSpec, OutputSpec
 
 __all__ = ["NOISE_HEAD", "Ensemble", "compute_member_properties", "EnsemblePrediction", "split_variance"]
@@ -42,7 +42,7 @@ NOISE_HEAD = "force_log_variance"
 MEMBER_ENERGY = "member_energy"
 
 
-class Ensemble(torch.nn.Module):
+class Ensemble(ModelBase):
     """K models of the same species, cutoff, dtype, inputs and heads.
 
     Called like any model it returns the *mean* energy (so forces from
@@ -80,14 +80,6 @@ class Ensemble(torch.nn.Module):
     @property
     def species(self) -> tuple[int, ...]:
         return self.members[0].species
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.members[0].dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self.members[0].device
 
     @property
     def inputs(self) -> tuple[InputSpec, ...]:

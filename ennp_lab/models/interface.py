@@ -23,7 +23,7 @@ import torch
 from ennp_lab.graph.data import AtomGraph
 from ennp_lab.spec import InputSpec, OutputSpec
 
-__all__ = ["PotentialModel", "declared_inputs", "declared_outputs", "sum_per_graph"]
+__all__ = ["PotentialModel", "ModelBase", "declared_inputs", "declared_outputs", "sum_per_graph"]
 
 
 @runtime_checkable
@@ -52,6 +52,35 @@ class PotentialModel(Protocol):
     def __call__(
         self, graph: AtomGraph, positions: torch.Tensor | None = None, cell: torch.Tensor | None = None
     ) -> dict[str, torch.Tensor]: ...
+
+
+class ModelBase(torch.nn.Module):
+    """Plumbing shared by ennp_lab's models: ``dtype`` and ``device`` are those of the
+    model's first floating tensor (parameters, then buffers); no optional inputs and no
+    heads unless a subclass declares them. Subclasses give ``cutoff``, ``species`` and
+    ``forward``."""
+
+    def _first_tensor(self) -> torch.Tensor:
+        for t in (*self.parameters(), *self.buffers()):
+            if t.is_floating_point():
+                return t
+        raise ValueError(f"{type(self).__name__} holds no floating-point tensor to take a dtype and device from")
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self._first_tensor().dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self._first_tensor().device
+
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]:
+        return ()
+
+    @property
+    def outputs(self) -> dict[str, OutputSpec]:
+        return {}
 
 
 def declared_inputs(model) -> tuple[InputSpec, ...]:

@@ -28,16 +28,16 @@ import torch
 
 from ennp_lab import keys
 from ennp_lab.graph.data import AtomGraph
-from ennp_lab.models.interface import sum_per_graph
+from ennp_lab.models.interface import ModelBase, sum_per_graph
 from ennp_lab.nn import SpeciesIndex
-from ennp_lab.spec import COLLINEAR_MAGMOMS_INPUT, InputSpec, OutputSpec
+from ennp_lab.spec import COLLINEAR_MAGMOMS_INPUT, InputSpec
 
 __all__ = ["NAIVE_INPUTS", "NaiveCartesianModel"]
 
 NAIVE_INPUTS = ("neighbors", "position", "index", "cell", "magmom")
 
 
-class NaiveCartesianModel(torch.nn.Module):
+class NaiveCartesianModel(ModelBase):
     """Per-atom MLP on raw Cartesian inputs (see the module docstring).
 
     Args:
@@ -93,21 +93,10 @@ class NaiveCartesianModel(torch.nn.Module):
         return self._species
 
     @property
-    def dtype(self) -> torch.dtype:
-        return self.scale.dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self.scale.device
-
-    @property
     def inputs(self) -> tuple[InputSpec, ...]:
         """Collinear magnetic moments (optional, zeros when absent) if fed the ``"magmom"`` feature."""
         return (COLLINEAR_MAGMOMS_INPUT,) if "magmom" in self.features else ()
 
-    @property
-    def outputs(self) -> dict[str, OutputSpec]:
-        return {}
 
     def _nearest(self, graph: AtomGraph, vectors: torch.Tensor) -> torch.Tensor:
         """(N, 3k) displacement vectors to the k nearest neighbours, nearest first."""
