@@ -18,6 +18,7 @@ import time
 
 from ennp_lab.learning.active import run_active_learning
 from ennp_lab.learning.active_demo import emt_copper_problem
+from ennp_lab.units import EV_TO_MEV
 
 
 def main() -> None:
@@ -40,8 +41,8 @@ def main() -> None:
                                             workers=args.workers, device=args.device)
             result = run_active_learning(**kwargs)
             row = dict(seed=seed, strategy=strategy, n_train=result.n_train.tolist(),
-                       force_mae_mev=[1e3 * x for x in result.force_mae],
-                       test_sigma_mev=[1e3 * r.test_sigma for r in result.rounds],
+                       force_mae_mev=[EV_TO_MEV * x for x in result.force_mae],
+                       test_sigma_mev=[EV_TO_MEV * r.test_sigma for r in result.rounds],
                        picked=[[f.info.get("source", "") for f in r.picked] for r in result.rounds],
                        seconds=time.perf_counter() - start)
             rows.append(row)

@@ -18,6 +18,7 @@ import torch
 from ennp_lab.data import generate_emt_dataset, split_frames
 from ennp_lab.learning import TrainConfig, average_num_neighbors, train
 from ennp_lab.models import build_ennp
+from ennp_lab.units import EV_TO_MEV
 
 
 def main() -> None:
@@ -46,13 +47,13 @@ def main() -> None:
         config = TrainConfig(max_epochs=args.max_epochs, batch_size=4, lr=5e-3, scheduler="cosine",
                              energy_weight=10.0, stress_weight=200.0, progress=False)
         result = train(model, train_frames, val_frames, config,
-                       callback=lambda h: 1e3 * h.val_force_mae[-1] <= args.target)
+                       callback=lambda h: EV_TO_MEV * h.val_force_mae[-1] <= args.target)
         h = result.history
         per_epoch = sorted(b - a for a, b in zip([0.0] + h.wall_time[:-1], h.wall_time))[len(h) // 2]
         reached = result.stop_reason == "callback"
         row = dict(device=device, model=f"l_max={args.l_max}, {args.channels}ch, {args.dtype}", s_per_epoch=per_epoch,
                    epochs_to_target=len(h) if reached else None, time_to_target_s=h.wall_time[-1] if reached else None,
-                   best_val_force_mae_mev=1e3 * min(h.val_force_mae))
+                   best_val_force_mae_mev=EV_TO_MEV * min(h.val_force_mae))
         rows.append(row)
         print(f"| {device} | {row['model']} | {per_epoch:.1f} | {row['epochs_to_target'] or 'not reached'} | "
               f"{row['time_to_target_s'] and round(row['time_to_target_s'])} | {row['best_val_force_mae_mev']:.1f} |", flush=True)

@@ -21,6 +21,7 @@ from ennp_lab.learning.dataset import average_num_neighbors
 from ennp_lab.learning.ensemble import train_ensemble
 from ennp_lab.models.io import save_ensemble
 from ennp_lab.models import build_ennp
+from ennp_lab.units import EV_TO_MEV
 
 
 def bulk_frames():
@@ -49,8 +50,8 @@ def main() -> None:
           f"{args.device}: {time.perf_counter() - start:.0f} s")
     for k, r in enumerate(results):
         h = r.history
-        print(f"member {k}: best val force MAE {1e3 * min(h.val_force_mae):.1f} meV/Å, energy MAE "
-              f"{1e3 * min(h.val_energy_mae):.2f} meV/atom")
+        print(f"member {k}: best val force MAE {EV_TO_MEV * min(h.val_force_mae):.1f} meV/Å, energy MAE "
+              f"{EV_TO_MEV * min(h.val_energy_mae):.2f} meV/atom")
     print("saved", [str(p) for p in save_ensemble(ensemble, args.out)])
 
 
