@@ -116,6 +116,7 @@ class ENNPCalculator(Calculator):
         self._used_inputs = {k: v.detach().cpu().numpy()[0] if k in graph.global_inputs else v.detach().cpu().numpy()
                              for k, v in {**graph.node_inputs, **graph.global_inputs}.items()}
         out = compute_properties(self.model, graph, wanted)
+        _require_finite(out, atoms)
         energy = float(out[keys.ENERGY][0])
         self.results[keys.ENERGY] = energy
         self.results["free_energy"] = energy
@@ -183,6 +184,19 @@ class ENNPCalculator(Calculator):
         if atoms is None:
             raise ValueError("a Hessian needs an Atoms object (none given, none calculated before)")
         return atoms
+
+
+def _require_finite(out: dict[str, torch.Tensor], atoms: Atoms) -> None:
+    """Never hand back a NaN or inf energy, force or stress without saying so."""
+    for name in (keys.ENERGY, keys.FORCES, keys.STRESS):
+        if name in out and not bool(torch.isfinite(out[name]).all()):
+            where = ""
+            if name == keys.FORCES:
+                bad = torch.nonzero(~torch.isfinite(out[name]).all(dim=1)).flatten().tolist()
+                where = f" on atoms {bad[:10]}"
+            raise ValueError(f"the model predicts a non-finite {name}{where} for {atoms.get_chemical_formula()} "
+                             f"({len(atoms)} atoms, pbc={atoms.pbc.tolist()}): the structure is outside anything it "
+                             f"can describe, or its weights are broken")
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:

@@ -17,15 +17,18 @@ from ennp_lab._version import __version__
 
 
 def _load_any_model(spec: str, device: str):
-    """A model from a file path or a pretrained name."""
+    """A model from a file path, or a shipped model or ensemble by name."""
     from ennp_lab.models.io import load_model
-    from ennp_lab.pretrained import PRETRAINED, load_pretrained
+    from ennp_lab.pretrained import ENSEMBLES, PRETRAINED, load_pretrained, load_pretrained_ensemble
 
     if spec in PRETRAINED:
         return load_pretrained(spec, device=device)
+    if spec in ENSEMBLES:
+        return load_pretrained_ensemble(spec, device=device)
     path = Path(spec)
     if not path.exists():
-        raise FileNotFoundError(f"no model file {spec!r} (and no pretrained model of that name: {', '.join(PRETRAINED)})")
+        names = ", ".join([*PRETRAINED, *ENSEMBLES])
+        raise FileNotFoundError(f"no model file {spec!r} (and no shipped model of that name: {names})")
     return load_model(path, device=device)
 
 
@@ -158,6 +161,12 @@ def _write_demo_report(path: Path, evaluations: dict, history, elapsed: float) -
     return write_html_report(path, "ennp_lab demo: an ENNP for copper trained on EMT", blocks)
 
 
+def _shipped_names() -> list[str]:
+    from ennp_lab.pretrained import ENSEMBLES, PRETRAINED
+
+    return [*PRETRAINED, *ENSEMBLES]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ennp-lab",
@@ -177,9 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     tr = sub.add_parser("train", help="train a model from a recipe (JSON)", description=(
-        "Train the model a recipe describes (see configs/cu-emt.json) and write model.pt, "
-        "checkpoint.pt and history.json to the output folder."))
-    tr.add_argument("config", help="recipe file (JSON): data, model and training sections")
+        "Train the model a recipe describes and write model.pt, checkpoint.pt and history.json to the output "
+        "folder. The shipped recipes (cu-emt, cu-ripple) are named directly: `ennp-lab train cu-emt`."))
+    tr.add_argument("config", help="a recipe file (JSON: data, model and training sections) or a shipped recipe name "
+                                   "(cu-emt, cu-ripple)")
     tr.add_argument("--out", help="output folder (default: runs/<recipe name>)")
     tr.add_argument("--epochs", type=int, help="override the recipe's max_epochs")
     tr.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt after an interrupted run")
@@ -188,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="errors of a model on labelled extxyz data", description=(
         "Energy MAE (meV/atom), force MAE/RMSE (meV/Å), stress MAE (meV/Å³) and a per-element breakdown."))
-    ev.add_argument("model", help="a model file written by ennp_lab, or a pretrained name (cu-emt)")
+    ev.add_argument("model", help="a model file written by ennp_lab, or a shipped model or ensemble: "
+                                  f"{', '.join(_shipped_names())}")
     ev.add_argument("data", help="extxyz file with energy and forces (stress optional)")
     ev.add_argument("--batch-size", type=int, default=16, help="structures per evaluation batch (default: 16)")
     ev.add_argument("--device", default="auto", help="'auto' (CUDA when present), 'cpu' or 'cuda'")
@@ -200,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     da.add_argument("out", help="output extxyz file")
     da.add_argument("--element", default="Cu", help="Al, Cu, Ag, Au, Ni, Pd or Pt (default: Cu)")
     da.add_argument("--kind", choices=["train", "test"], default="train", help="which set (default: train)")
-    da.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    da.add_argument("--seed", type=int, default=0, help="seed (default: 0). The test set draws from its own random "
+                                                        "stream: no seed makes it repeat training frames")
     da.set_defaults(func=_data)
     return parser
 

@@ -20,6 +20,7 @@ from ase.md.velocitydistribution import thermalize_momenta
 from scipy.optimize import minimize_scalar
 
 from ennp_lab.structures.build import build_fcc_slab
+from ennp_lab.validation import as_int, as_real
 
 __all__ = [
     "EMT_ELEMENTS",
@@ -101,6 +102,10 @@ def md_frames(
         RuntimeError: a force component above ``max_force`` (eV/Å), when given: the run
             has left the region where ``calc`` is sane (a model off its training data).
     """
+    temperature_K = as_real(temperature_K, "temperature_K", minimum=0.0)
+    timestep_fs = as_real(timestep_fs, "timestep_fs", minimum=0.0, strict=True)
+    n_frames, interval = as_int(n_frames, "n_frames", minimum=0), as_int(interval, "interval", minimum=1)
+    equilibration = as_int(equilibration, "equilibration", minimum=0)
     rng = np.random.default_rng(seed)
     atoms = atoms.copy()
     atoms.calc = calc
@@ -223,13 +228,23 @@ def generate_emt_dataset(
     return frames
 
 
+#: the spawn key of the held-out sets' random stream (training sets use the plain seed)
+TEST_STREAM = 0x7E57
+
+
 def generate_emt_test_set(element: str = "Cu", n_per_kind: int = 8, repeat: int = 2, seed: int = 12345) -> list[Atoms]:
-    """A held-out EMT test set: MD at 300, 900 and 1500 K, strained cells, vacancies, a (111) slab."""
+    """A held-out EMT test set: MD at 300, 900 and 1500 K, strained cells, vacancies, a (111) slab.
+
+    Its random numbers come from ``SeedSequence(seed, spawn_key=(TEST_STREAM,))``, a stream
+    that no seed of :func:`generate_emt_dataset` (``default_rng(seed)``) reproduces, so a
+    test set never repeats training frames, whatever the two seeds are.
+    """
     _check_emt_element(element)
     a0 = emt_lattice_constant(element)
     cell = _bulk(element, a0, repeat)
     calc = EMT()
-    seeds = iter(np.random.default_rng(seed).integers(0, 2**31, size=16).tolist())
+    stream = np.random.SeedSequence(as_int(seed, "seed"), spawn_key=(TEST_STREAM,))
+    seeds = iter(np.random.default_rng(stream).integers(0, 2**31, size=16).tolist())
     frames: list[Atoms] = []
     for T in (300.0, 900.0, 1500.0):
         frames += label_frames(md_frames(cell, calc, T, n_per_kind, interval=15, seed=next(seeds)), calc, f"md_{int(T)}K")

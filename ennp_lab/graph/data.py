@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from ase import Atoms
 
-from ennp_lab.graph.neighbors import neighbor_list
+from ennp_lab.graph.neighbors import _periodic_basis, neighbor_list, perpendicular_widths
 from ennp_lab.spec import InputSpec, read_inputs
 
 __all__ = ["AtomGraph", "validate_atoms", "MIN_DISTANCE"]
@@ -19,6 +19,8 @@ __all__ = ["AtomGraph", "validate_atoms", "MIN_DISTANCE"]
 MIN_DISTANCE = 0.1
 #: Above this estimated number of neighbors per atom the cutoff is rejected for the cell.
 MAX_NEIGHBORS_PER_ATOM = 5000
+#: Above this many periodic images (of all atoms) within the cutoff the cell is rejected.
+MAX_PERIODIC_IMAGES = 2e6
 
 
 def validate_atoms(atoms: Atoms, cutoff: float | None = None) -> None:
@@ -37,7 +39,7 @@ def validate_atoms(atoms: Atoms, cutoff: float | None = None) -> None:
     numbers = atoms.numbers
     if np.any(numbers <= 0) or np.any(numbers > 118):
         bad = sorted(set(int(z) for z in numbers[(numbers <= 0) | (numbers > 118)]))
-        raise ValueError(f"unknown element (atomic number {bad}) in Atoms {atoms.get_chemical_formula()}")
+        raise ValueError(f"unknown element (atomic number {bad}) in a structure of {len(atoms)} atoms")
     positions = atoms.positions
     if not np.all(np.isfinite(positions)):
         bad = np.nonzero(~np.all(np.isfinite(positions), axis=1))[0]
@@ -59,6 +61,16 @@ def validate_atoms(atoms: Atoms, cutoff: float | None = None) -> None:
                 f"{kind} cell along the periodic directions (pbc={pbc.tolist()}, "
                 f"cell={cell.round(6).tolist()}): the lattice vectors must be linearly independent"
             )
+        if cutoff is not None:
+            # images of one atom within the cutoff: Π over periodic directions of (2 ⌈r_c/w_k⌉ + 1),
+            # w_k the perpendicular width of the periodic lattice (a thin direction means millions)
+            widths = perpendicular_widths(_periodic_basis(cell, pbc))[pbc]
+            images = float(np.prod(2.0 * np.ceil(cutoff / widths) + 1.0))
+            if images * len(atoms) > MAX_PERIODIC_IMAGES:
+                raise ValueError(
+                    f"cutoff {cutoff} Å is too large for this cell: it is only {widths.min():.3g} Å wide along a "
+                    f"periodic direction (pbc={pbc.tolist()}), so each atom would see ~{images:.3g} periodic images"
+                )
         if cutoff is not None and pbc.all():
             volume = abs(np.linalg.det(cell))
             per_atom = len(atoms) / volume * 4.0 / 3.0 * math.pi * cutoff**3

@@ -32,6 +32,12 @@ __all__ = [
 ]
 
 
+#: beyond this many cutoffs across the structure, the cell-list library is not called
+MAX_CUTOFFS_PER_AXIS = 1e4
+#: up to this many atoms such a structure falls back to the exact O(N²) list
+BRUTE_FORCE_ATOMS = 2000
+
+
 def _as_pbc(pbc: bool | Sequence[bool] | np.ndarray) -> np.ndarray:
     arr = np.broadcast_to(np.asarray(pbc, dtype=bool), (3,)).copy()
     return arr
@@ -76,13 +82,29 @@ def neighbor_list(
     pbc_arr = _as_pbc(pbc)
     if not cutoff > 0:
         raise ValueError(f"cutoff must be positive, got {cutoff}")
-    calculator = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
-    i, j, shifts, dist = calculator.compute(
-        points=positions, box=cell, periodic=[bool(p) for p in pbc_arr], quantities="ijSd"
-    )
+    # Wrap along the periodic directions (x = x_w + n·cell), list the wrapped atoms, and
+    # map their shifts back: x_j − x_i + S·cell = x_wj − x_wi + S'·cell with S = S' − n_j + n_i.
+    wrap = np.zeros((len(positions), 3), dtype=np.int64)
+    if pbc_arr.any() and len(positions):
+        frac = positions @ np.linalg.inv(_periodic_basis(cell, pbc_arr))
+        wrap[:, pbc_arr] = np.floor(frac[:, pbc_arr]).astype(np.int64)
+        positions = positions - wrap @ np.where(pbc_arr[:, None], cell, 0.0)
+    extent = max(float(np.ptp(positions, axis=0).max(initial=0.0)) if len(positions) else 0.0,
+                 float(np.linalg.norm(cell[pbc_arr], axis=1).max(initial=0.0)))
+    if extent > MAX_CUTOFFS_PER_AXIS * cutoff:
+        # vesin's cell grid overflows (SIGFPE, the process dies) from ~1e5 cutoffs per axis
+        if len(positions) > BRUTE_FORCE_ATOMS:
+            raise ValueError(f"the structure spans {extent:.3g} Å, {extent / cutoff:.3g} times the cutoff: far beyond "
+                             f"any physical neighbourhood (atoms flown apart in a blown-up run?)")
+        i, j, shifts, dist = brute_force_neighbor_list(positions, cell, pbc_arr, cutoff)
+    else:
+        calculator = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
+        i, j, shifts, dist = calculator.compute(
+            points=positions, box=cell, periodic=[bool(p) for p in pbc_arr], quantities="ijSd"
+        )
     i = np.asarray(i, dtype=np.int64)
     j = np.asarray(j, dtype=np.int64)
-    shifts = np.asarray(shifts, dtype=np.int64).reshape(-1, 3)
+    shifts = np.asarray(shifts, dtype=np.int64).reshape(-1, 3) - wrap[j] + wrap[i]
     dist = np.asarray(dist, dtype=np.float64)
     order = _edge_order(i, j, shifts)
     return i[order], j[order], shifts[order], dist[order]

@@ -13,7 +13,9 @@ from ase.stress import full_3x3_to_voigt_6_stress
 from ennp_lab import keys
 from ennp_lab.derivatives import compute_properties
 from ennp_lab.learning.dataset import Sample, build_samples, collate
+from ennp_lab.models.interface import declared_inputs
 from ennp_lab.nn.embedding import symbol_of
+from ennp_lab.validation import as_int
 
 __all__ = ["Evaluation", "evaluate", "evaluate_samples"]
 
@@ -99,7 +101,14 @@ def _mae(pred: np.ndarray, true: np.ndarray) -> float:
 
 
 def evaluate_samples(model, samples: Sequence[Sample], batch_size: int = 16, config_types: Sequence[str] = ()) -> Evaluation:
-    """:func:`evaluate` on precomputed samples (used by the training loop)."""
+    """:func:`evaluate` on precomputed samples (used by the training loop).
+
+    Raises:
+        ValueError: no samples, or a batch size below 1.
+    """
+    batch_size = as_int(batch_size, "batch_size", minimum=1)
+    if not samples:
+        raise ValueError("nothing to evaluate: no frames given")
     e_true, e_pred, f_true, f_pred, numbers, s_true, s_pred, sizes = [], [], [], [], [], [], [], []
     for start in range(0, len(samples), batch_size):
         batch = collate(samples[start : start + batch_size])
@@ -142,5 +151,7 @@ def evaluate(model, frames: Sequence[Atoms], batch_size: int = 16) -> Evaluation
         an :class:`Evaluation`: energy MAE (eV/atom), force MAE and RMSE (eV/Å), stress
         MAE (eV/Å³), per element and per ``config_type``.
     """
-    samples = build_samples(frames, model.cutoff, model.dtype, model.device)
+    if not frames:
+        raise ValueError("nothing to evaluate: no frames given")
+    samples = build_samples(frames, model.cutoff, model.dtype, model.device, inputs=declared_inputs(model))
     return evaluate_samples(model, samples, batch_size, [str(f.info.get("config_type", "")) for f in frames])

@@ -1,6 +1,7 @@
 """Training recipes: a JSON file that says which data, which model and how to train.
 
-A recipe (see ``configs/cu-emt.json``)::
+A recipe (the shipped ones are package data: ``ennp_lab/recipes/cu-emt.json``,
+``cu-ripple.json``; :func:`load_recipe` takes their names too)::
 
     {
       "name": "cu-emt",
@@ -19,9 +20,11 @@ measured on the training frames unless the model section sets it.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Callable
 
@@ -34,12 +37,47 @@ from ennp_lab.data.io import read_frames, split_frames
 from ennp_lab.files import atomic_write
 from ennp_lab.learning.dataset import average_num_neighbors
 from ennp_lab.learning.train import History, TrainConfig, TrainResult, train
-from ennp_lab.models.ennp import ENNP, build_ennp
+from ennp_lab.models.ennp import ENNP, ENNPConfig, build_ennp
 from ennp_lab.models.io import save_model
+from ennp_lab.validation import as_int, as_real
 
-__all__ = ["Recipe", "load_recipe", "recipe_frames", "run_recipe"]
+__all__ = ["Recipe", "RECIPES", "load_recipe", "recipe_path", "recipe_frames", "run_recipe"]
 
 _SECTIONS = {"name", "data", "model", "training"}
+_DATA_KEYS = {"generator", "element", "seed", "options", "split", "split_seed", "ripple", "train", "val"}
+#: the recipes shipped inside the package, by name
+RECIPES = ("cu-emt", "cu-ripple")
+
+
+def recipe_path(name: str):
+    """Path of a shipped recipe."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown shipped recipe {name!r}; available: {', '.join(RECIPES)}")
+    return resources.files("ennp_lab") / "recipes" / f"{name}.json"
+
+
+def _check_options(options: dict, function: Callable, skip: set[str], what: str) -> None:
+    """Every key of ``options`` is a keyword of ``function`` (minus ``skip``), of the type of its default."""
+    if not isinstance(options, dict):
+        raise ValueError(f"the recipe's {what} must be a JSON object, got {options!r}")
+    parameters = {k: p for k, p in inspect.signature(function).parameters.items() if k not in skip}
+    unknown = sorted(set(options) - set(parameters))
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; known: {sorted(parameters)}")
+    for key, value in options.items():
+        default = parameters[key].default
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ValueError(f"{what} {key} must be true or false, got {value!r}")
+        elif isinstance(default, int):
+            as_int(value, f"{what} {key}", minimum=0)
+        elif isinstance(default, float):
+            as_real(value, f"{what} {key}")
+        elif isinstance(default, (tuple, list)):
+            if np.ndim(value) != 1:
+                raise ValueError(f"{what} {key} must be a list of numbers, got {value!r}")
+            for k, v in enumerate(value):
+                as_real(v, f"{what} {key}[{k}]")
 
 
 @dataclass(frozen=True)
@@ -62,21 +100,40 @@ class Recipe:
         missing = {"name", "data", "model"} - set(raw)
         if missing:
             raise ValueError(f"recipe lacks {sorted(missing)}")
+        for section in ("data", "model", "training"):
+            if section in raw and not isinstance(raw[section], dict):
+                raise ValueError(f"the recipe's {section} section must be a JSON object, got {raw[section]!r}")
         recipe = cls(str(raw["name"]), dict(raw["data"]), dict(raw["model"]), dict(raw.get("training", {})), Path(root))
-        TrainConfig.from_dict(recipe.training)  # validate early
+        # validate every section now: a typo is a one-line error, not a traceback after minutes of data generation
+        TrainConfig.from_dict(recipe.training)
+        unknown = sorted(set(recipe.model) - (set(ENNPConfig.__dataclass_fields__) - {"species"}))
+        if unknown:
+            raise ValueError(f"unknown model options {unknown} in the recipe; known: "
+                             f"{sorted(set(ENNPConfig.__dataclass_fields__) - {'species'})}")
+        ENNPConfig(species=(1,), **recipe.model)
+        unknown = sorted(set(recipe.data) - _DATA_KEYS)
+        if unknown:
+            raise ValueError(f"unknown data keys {unknown} in the recipe; known: {sorted(_DATA_KEYS)}")
+        _check_options(recipe.data.get("options", {}), generate_emt_dataset, {"element", "seed", "calc"}, "data option")
+        _check_options(recipe.data.get("ripple", {}), rippled_emt, {"element"}, "ripple option")
+        for key in ("seed", "split_seed"):
+            if key in recipe.data:
+                as_int(recipe.data[key], f"data {key}")
         return recipe
 
 
 def load_recipe(path: str | os.PathLike) -> Recipe:
-    """Read a recipe JSON file.
+    """Read a recipe JSON file, or a shipped recipe by name (:data:`RECIPES`).
 
     Raises:
-        FileNotFoundError: no such file.
+        FileNotFoundError: no such file (and no shipped recipe of that name).
         ValueError: not JSON, or not a valid recipe.
     """
+    if str(path) in RECIPES:
+        path = Path(str(recipe_path(str(path))))
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no recipe file at {path}")
+        raise FileNotFoundError(f"no recipe file at {path} (and no shipped recipe of that name: {', '.join(RECIPES)})")
     try:
         raw = json.loads(path.read_text())
     except json.JSONDecodeError as exc:

@@ -12,6 +12,7 @@ from e3nn import o3
 from ennp_lab import keys
 from ennp_lab.device import dtype_name, resolve_dtype
 from ennp_lab.spec import OutputSpec
+from ennp_lab.validation import as_int, as_ints, as_real
 from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.interface import ModelBase, sum_per_graph
 from ennp_lab.nn import EquivariantHead, InteractionBlock, RadialEmbedding, ScalarReadout, SpeciesIndex, exact_wigner_3j
@@ -71,20 +72,20 @@ class ENNPConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        species = tuple(sorted(set(int(z) for z in self.species)))
+        species = tuple(sorted(set(as_ints(self.species, "species", minimum=1))))
         object.__setattr__(self, "species", species)
+        if not isinstance(self.heads, dict):
+            raise ValueError(f"heads must be a mapping name → irreps, got {self.heads!r}")
         object.__setattr__(self, "heads", dict(self.heads))
-        checks = [
-            (self.r_max > 0, f"r_max must be positive, got {self.r_max}"),
-            (self.l_max >= 0, f"l_max must be >= 0, got {self.l_max}"),
-            (self.channels >= 1, f"channels must be >= 1, got {self.channels}"),
-            (self.layers >= 1, f"layers must be >= 1, got {self.layers}"),
-            (self.num_basis >= 1, f"num_basis must be >= 1, got {self.num_basis}"),
-            (self.avg_num_neighbors > 0, f"avg_num_neighbors must be positive, got {self.avg_num_neighbors}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        for name, minimum in (("l_max", 0), ("channels", 1), ("layers", 1), ("num_basis", 1), ("radial_hidden", 1),
+                              ("cutoff_p", 2), ("readout_hidden", 1), ("seed", None)):
+            object.__setattr__(self, name, as_int(getattr(self, name), f"model option {name}", minimum))
+        for name in ("r_max", "avg_num_neighbors"):
+            object.__setattr__(self, name, as_real(getattr(self, name), f"model option {name}", 0.0, strict=True))
+        if not isinstance(self.parity, bool):
+            raise ValueError(f"model option parity must be true or false, got {self.parity!r}")
+        if self.hidden_irreps is not None and not isinstance(self.hidden_irreps, str):
+            raise ValueError(f"model option hidden_irreps must be an e3nn irreps string, got {self.hidden_irreps!r}")
         resolve_dtype(self.dtype)
         for name, irreps in self.heads.items():
             OutputSpec(name, irreps)  # validates the name and the irreps

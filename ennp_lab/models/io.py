@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from ennp_lab._version import __version__
+from ennp_lab.device import resolve_device
 from ennp_lab.files import atomic_torch_save, load_tagged_torch_file
 from ennp_lab.models.ennp import ENNP, ENNPConfig
 
@@ -59,7 +60,11 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> E
         model.exact_constants()  # checkpoints made before this fix hold float32-rounded ones
     except (KeyError, TypeError, RuntimeError) as exc:
         raise ValueError(f"{path}: the stored weights do not match the stored config: {exc}") from exc
-    return model.to(device)
+    broken = [name for name, t in model.state_dict().items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if broken:
+        raise ValueError(f"{path}: the weights {broken[:5]}{' ...' if len(broken) > 5 else ''} hold NaN or inf; "
+                         f"refusing a model that can only predict NaN")
+    return model.to(resolve_device(device))
 
 
 def save_ensemble(ensemble, directory: str | os.PathLike) -> list[Path]:

@@ -28,9 +28,57 @@ from ase.md.velocitydistribution import Stationary, thermalize_momenta
 from ase.md.verlet import VelocityVerlet
 from tqdm.auto import tqdm
 
+from ennp_lab.graph.neighbors import neighbor_list
 from ennp_lab.units import FS_PER_PS
+from ennp_lab.validation import as_int, as_real
 
-__all__ = ["MDResult", "TimestepScan", "run_md", "run_timestep_scan"]
+__all__ = ["MDGuard", "MDResult", "TimestepScan", "run_md", "run_timestep_scan"]
+
+
+@dataclass(frozen=True)
+class MDGuard:
+    """When a run has left physics; checked after every step, and the first failed check
+    stops the run and names itself in ``MDResult.stop_reason``. A field set to None turns
+    that check off; ``run_md(..., guard=None)`` turns them all off.
+
+    Attributes:
+        energy_error: NVE only: |E_tot − E_tot(0)| above this many times the initial
+            kinetic energy (or 1 meV/atom when that is zero).
+        temperature_factor: the temperature above this many times the reference
+            (the target or initial temperature, at least 300 K).
+        max_force: a force component above this (eV/Å).
+        min_distance: two atoms (periodic images included) closer than this (Å).
+    """
+
+    energy_error: float | None = 10.0
+    temperature_factor: float | None = 10.0
+    max_force: float | None = 50.0
+    min_distance: float | None = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("energy_error", "temperature_factor", "max_force", "min_distance"):
+            if getattr(self, name) is not None:
+                as_real(getattr(self, name), f"MDGuard.{name}", minimum=0.0, strict=True)
+
+    def check(self, system: Atoms, step: int, energy_error: float, scale: float, temperature: float,
+              reference_temperature: float, nve: bool) -> str | None:
+        """Why the run must stop at this step, or None."""
+        if nve and self.energy_error is not None and energy_error > self.energy_error * scale:
+            return f"energy error above {self.energy_error:g} × the initial kinetic energy at step {step}"
+        if self.temperature_factor is not None and temperature > self.temperature_factor * reference_temperature:
+            return (f"temperature {temperature:.3g} K above {self.temperature_factor:g} × {reference_temperature:g} K "
+                    f"at step {step}")
+        if self.max_force is not None:
+            fmax = float(np.abs(system.get_forces()).max())
+            if fmax > self.max_force:
+                return f"force {fmax:.3g} eV/Å above {self.max_force:g} eV/Å at step {step}"
+        if self.min_distance is not None and len(system) > 1:
+            cell = np.where(system.pbc[:, None], system.cell[:], 0.0)
+            i, j, _, d = neighbor_list(system.positions, cell, system.pbc, self.min_distance)
+            if len(d):
+                k = int(np.argmin(d))
+                return f"atoms {int(i[k])} and {int(j[k])} {d[k]:.3g} Å apart (below {self.min_distance:g} Å) at step {step}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -93,7 +141,7 @@ def run_md(
     interval: int = 10,
     seed: int = 0,
     progress: bool = False,
-    blowup: float | None = None,
+    guard: MDGuard | None = MDGuard(),
 ) -> MDResult:
     """Run MD from ``atoms`` (not modified) with ``calc``.
 
@@ -109,18 +157,29 @@ def run_md(
         interval: keep a snapshot every ``interval`` steps (and the first).
         seed: seeds velocities and the Langevin noise.
         progress: show a progress bar.
-        blowup: stop early once |E_tot − E_tot(0)| > ``blowup`` × (initial kinetic
-            energy, or 1 meV/atom when it is zero), or energies turn non-finite.
+        guard: stops a run that has left physics (:class:`MDGuard`: energy error,
+            temperature, largest force, closest pair), on by default; None turns it off.
+            A run also stops when energies turn non-finite.
 
     Returns:
         :class:`MDResult` (``stop_reason`` says why a run stopped early).
+
+    Raises:
+        ValueError: an unknown ensemble, a time step, temperature or friction that is
+            negative or not finite, non-integer steps or interval.
     """
     if ensemble not in ("nve", "langevin"):
         raise ValueError(f"unknown ensemble {ensemble!r}: use 'nve' or 'langevin'")
-    if not dt > 0 or steps < 0 or interval < 1:
-        raise ValueError(f"need dt > 0, steps ≥ 0 and interval ≥ 1 (got dt={dt}, steps={steps}, interval={interval})")
+    dt = as_real(dt, "dt (fs)", minimum=0.0, strict=True)
+    steps = as_int(steps, "steps", minimum=0)
+    interval = as_int(interval, "interval", minimum=1)
+    friction = as_real(friction, "friction (1/fs)", minimum=0.0)
+    if temperature is not None:
+        temperature = as_real(temperature, "temperature (K)", minimum=0.0)
     if ensemble == "langevin" and temperature is None:
         raise ValueError("Langevin dynamics needs a temperature")
+    if guard is not None and not isinstance(guard, MDGuard):
+        raise ValueError(f"guard must be an MDGuard or None, got {type(guard).__name__}")
     system = atoms.copy()
     system.calc = calc
     rng = np.random.default_rng(seed)
@@ -154,10 +213,12 @@ def run_md(
             if not np.isfinite(epot + ekin):
                 stop_reason = f"non-finite energy at step {step}"
                 break
-            if blowup is not None:
+            if guard is not None:
                 scale = scale if scale is not None else (kinetic[0] if kinetic[0] > 0 else 1e-3 * n)
-                if abs(epot + ekin - potential[0] - kinetic[0]) > blowup * scale:
-                    stop_reason = f"energy error above {blowup:g} × the initial kinetic energy at step {step}"
+                reference = max(temperature if temperature is not None else 2.0 * kinetic[0] / (3.0 * n * units.kB), 300.0)
+                stop_reason = guard.check(system, step, abs(epot + ekin - potential[0] - kinetic[0]), scale,
+                                          2.0 * ekin / (3.0 * n * units.kB), reference, ensemble == "nve")
+                if stop_reason is not None:
                     break
     except ValueError as error:  # the structure broke apart (atoms on top of each other, ...)
         stop_reason = f"unstable at step {len(potential)}: {error}"
@@ -233,17 +294,21 @@ def run_timestep_scan(
         timesteps: Δt values, fs.
         duration: simulated time per run, fs (steps = round(duration/Δt), at least 2).
         temperature: K of the Maxwell–Boltzmann start (seeded by ``seed``).
-        blowup: instability threshold (see :func:`run_md`).
+        blowup: instability threshold: the run's energy error in units of its initial
+            kinetic energy (:class:`MDGuard` ``energy_error``; the other guards as default).
         progress: a progress bar over the Δt grid.
     """
     dts = np.sort(np.asarray(timesteps, dtype=float))
-    if len(dts) == 0 or np.any(dts <= 0):
+    if len(dts) == 0 or np.any(~(dts > 0)) or not np.all(np.isfinite(dts)):
         raise ValueError("timesteps must be a non-empty list of positive values (fs)")
+    duration = as_real(duration, "duration (fs)", minimum=0.0, strict=True)
+    temperature = as_real(temperature, "temperature (K)", minimum=0.0)
     rows = []
     for dt in tqdm(dts, desc="time-step scan", disable=not progress, leave=False):
         steps = max(2, int(round(duration / dt)))
         # the same seed gives every run the same initial velocities
-        run = run_md(atoms, calc, "nve", dt=dt, steps=steps, temperature=temperature, seed=seed, interval=steps, blowup=blowup)
+        run = run_md(atoms, calc, "nve", dt=dt, steps=steps, temperature=temperature, seed=seed, interval=steps,
+                     guard=MDGuard(energy_error=blowup))
         rows.append((run.energy_fluctuation, run.energy_drift, run.max_energy_error, run.stop_reason is None))
     fluctuation, drift, max_error, stable = (np.array(col) for col in zip(*rows))
     return TimestepScan(dts, fluctuation, drift, max_error, stable.astype(bool), float(duration), float(temperature))

@@ -37,6 +37,7 @@ from phonopy.structure.cells import PrimitiveMatrixAutoDefaultWarning
 from ennp_lab.properties.methods import resolve_method
 from ennp_lab.structures.convert import atoms_to_phonopy, phonopy_to_atoms
 from ennp_lab.units import OMEGA_TO_THZ
+from ennp_lab.validation import as_int, as_ints
 
 __all__ = [
     "ForceConstants",
@@ -169,17 +170,25 @@ def _phonopy(unitcell: Atoms, supercell_matrix: np.ndarray, primitive_matrix) ->
 
 
 def _supercell_matrix(supercell: int | Sequence[int] | np.ndarray) -> np.ndarray:
-    matrix = np.asarray(supercell)
-    if matrix.ndim == 0:
-        matrix = np.eye(3, dtype=int) * int(matrix)
-    elif matrix.shape == (3,):
-        matrix = np.diag(matrix)
-    if matrix.shape != (3, 3) or not np.allclose(matrix, np.round(matrix)):
+    if np.ndim(supercell) == 0:
+        matrix = np.eye(3, dtype=int) * as_int(supercell, "supercell", minimum=1)
+    elif np.shape(supercell) == (3,):
+        matrix = np.diag(as_ints(supercell, "supercell", length=3, minimum=1))
+    elif np.shape(supercell) == (3, 3):
+        matrix = np.array(as_ints(supercell, "supercell matrix", length=9)).reshape(3, 3)
+    else:
         raise ValueError(f"supercell must be an int, three ints or an integer 3×3 matrix, got {supercell!r}")
-    matrix = np.round(matrix).astype(int)
-    if round(abs(np.linalg.det(matrix))) < 1:
-        raise ValueError(f"supercell matrix {matrix.tolist()} is singular")
+    det = round(np.linalg.det(matrix))
+    if det < 1:
+        raise ValueError(f"supercell matrix {matrix.tolist()} has determinant {det}: it must be positive "
+                         f"(a right-handed supercell of at least one cell)")
     return matrix
+
+
+def _mesh(mesh: int | Sequence[int]) -> list[int]:
+    if np.ndim(mesh) == 0:
+        return [as_int(mesh, "mesh", minimum=1)] * 3
+    return list(as_ints(mesh, "mesh", length=3, minimum=1))
 
 
 def compute_force_constants(
@@ -332,7 +341,7 @@ def compute_frequencies(force_constants: ForceConstants, qpoints: np.ndarray) ->
 def compute_dos(force_constants: ForceConstants, mesh: int | Sequence[int] = 20, sigma: float | None = None) -> PhononDOS:
     """Total DOS on a Γ-centred ``mesh`` (tetrahedron method, or Gaussian ``sigma`` THz)."""
     phonon = force_constants.phonopy()
-    phonon.run_mesh([mesh] * 3 if np.ndim(mesh) == 0 else list(mesh), is_gamma_center=True)
+    phonon.run_mesh(_mesh(mesh), is_gamma_center=True)
     phonon.run_total_dos(sigma=sigma, use_tetrahedron_method=sigma is None)
     dos = phonon.total_dos
     return PhononDOS(np.asarray(dos.frequency_points), np.asarray(dos.dos))
@@ -343,7 +352,7 @@ def compute_thermal_properties(
 ) -> ThermalProperties:
     """Harmonic free energy, entropy and heat capacity per primitive cell (eV, eV/K)."""
     phonon = force_constants.phonopy()
-    phonon.run_mesh([mesh] * 3 if np.ndim(mesh) == 0 else list(mesh), is_gamma_center=True)
+    phonon.run_mesh(_mesh(mesh), is_gamma_center=True)
     phonon.run_thermal_properties(temperatures=np.asarray(temperatures, dtype=float))
     tp = phonon.thermal_properties
     kj_mol, j_mol = units.kJ / units.mol, units.J / units.mol
@@ -421,7 +430,7 @@ def build_mode_frames(
         raise ValueError("these bands carry no eigenvectors; compute them with eigenvectors=True")
     if not 0 <= q_index < len(bands.qpoints) or not 0 <= branch < bands.frequencies_thz.shape[1]:
         raise ValueError(f"no mode (q_index={q_index}, branch={branch}) in these bands")
-    supercell = bands.primitive.repeat(tuple(int(r) for r in repeat))
+    supercell = bands.primitive.repeat(as_ints(repeat, "repeat", length=3, minimum=1))
     n_p = len(bands.primitive)
     vector = bands.eigenvectors[q_index, branch]  # (n_p, 3)
     scaled = np.linalg.solve(bands.primitive.cell.array.T, supercell.positions.T).T  # in primitive basis

@@ -7,6 +7,8 @@ from typing import Sequence
 from ase import Atoms
 from ase.build import fcc100, fcc110, fcc111, surface
 
+from ennp_lab.validation import as_int, as_ints
+
 __all__ = ["Miller", "build_chain", "build_fcc_slab", "build_slab", "miller_indices"]
 
 Miller = tuple[int, int, int]
@@ -28,8 +30,13 @@ def build_chain(symbol: str = "Cu", spacing: float = 2.5, vacuum: float = 10.0) 
 
 
 def miller_indices(miller: Sequence[int]) -> Miller:
-    m = tuple(int(v) for v in miller)
-    if len(m) != 3 or not any(m):
+    """Three integers, not all zero (1.5 or 2.5 are refused, not truncated).
+
+    Raises:
+        ValueError: naming the offending index.
+    """
+    m = as_ints(miller, "Miller index", length=3)
+    if not any(m):
         raise ValueError(f"a Miller index needs three integers, not all zero (got {tuple(miller)})")
     return m  # type: ignore[return-value]
 
@@ -40,8 +47,7 @@ def build_slab(bulk: Atoms, miller: Sequence[int], layers: int = 7, vacuum: floa
     ``bulk`` is the cell the Miller indices refer to (the conventional cube for FCC/BCC,
     the hexagonal cell for HCP, three-index notation).
     """
-    if layers < 2:
-        raise ValueError(f"a slab needs at least two layers, got {layers}")
+    layers = as_int(layers, "layers", minimum=2)
     if vacuum <= 0:
         raise ValueError(f"vacuum must be positive, got {vacuum}")
     slab = surface(bulk, miller_indices(miller), layers, vacuum=vacuum, periodic=True)
@@ -60,6 +66,8 @@ def build_fcc_slab(element: str, a: float, miller: Sequence[int] = (1, 1, 1), la
         ValueError: an orientation other than (111), (100), (110).
     """
     key = miller_indices(miller)
+    layers = as_int(layers, "layers", minimum=1)
+    size = as_ints(size, "size", length=2, minimum=1)
     if key not in _FCC_SLABS:
         raise ValueError(f"slab orientations available: {sorted(_FCC_SLABS)}; got {tuple(miller)}")
     slab = _FCC_SLABS[key](element, size=(*size, layers), a=a, vacuum=vacuum, periodic=True)

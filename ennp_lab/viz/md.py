@@ -38,6 +38,13 @@ def timestep_figure(
     """
     if quantity not in TIMESTEP_QUANTITIES:
         raise ValueError(f"quantity must be one of {list(TIMESTEP_QUANTITIES)}, got {quantity!r}")
+    if not isinstance(scans, Mapping) or not scans:
+        raise ValueError(f"scans must be a non-empty mapping label → TimestepScan, got {scans!r}")
+    bad = [label for label, scan in scans.items() if not isinstance(scan, TimestepScan)]
+    if bad:
+        raise ValueError(f"scans {bad} are not TimestepScan results (from run_timestep_scan)")
+    if dt_max is not None and not isinstance(dt_max, Mapping):
+        raise ValueError(f"dt_max must be a mapping label → Δt_max (fs), got {dt_max!r}; e.g. {{{next(iter(scans))!r}: {dt_max!r}}}")
     attribute, title = TIMESTEP_QUANTITIES[quantity]
     fig = go.Figure()
     for k, (label, scan) in enumerate(scans.items()):

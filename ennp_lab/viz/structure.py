@@ -14,6 +14,8 @@ import plotly.graph_objects as go
 from ase import Atoms
 from plotly.colors import sample_colorscale
 
+from ennp_lab.validation import as_ints
+
 __all__ = ["StructureScene", "build_structure_scene", "colorbar_figure"]
 
 
@@ -133,9 +135,7 @@ def build_structure_scene(
         raise ValueError("empty Atoms: nothing to draw")
     if any(len(f) != n or not np.array_equal(f.numbers, frames[0].numbers) for f in frames):
         raise ValueError("every frame of a trajectory must hold the same atoms in the same order")
-    repeat = tuple(int(r) for r in repeat)
-    if len(repeat) != 3 or min(repeat) < 1:
-        raise ValueError(f"repeat must be three integers >= 1, got {repeat}")
+    repeat = as_ints(repeat, "repeat", length=3, minimum=1)
     copies = int(np.prod(repeat))
     shown = tuple(f.repeat(repeat) if copies > 1 else f.copy() for f in frames)
     n_frames = len(frames)

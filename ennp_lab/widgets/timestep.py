@@ -27,9 +27,10 @@ class TimestepPanel(Panel):
     """
 
     def __init__(self, scans: Mapping[str, TimestepScan], dt_max: Mapping[str, float] | None = None) -> None:
+        figure = timestep_figure(scans, dt_max)  # validates both
         self.scans, self.dt_max = dict(scans), dict(dt_max or {})
         self.quantity = widgets.Dropdown(options=list(TIMESTEP_QUANTITIES), value="fluctuation", description="show")
-        self.figure = go.FigureWidget(timestep_figure(self.scans, self.dt_max, self.quantity.value))
+        self.figure = go.FigureWidget(figure)
         self.quantity.observe(self._on_quantity, names="value")
         rows = "".join(
             f"<tr><td>{label}</td><td>{self.dt_max.get(label, float('nan')):.1f}</td>"

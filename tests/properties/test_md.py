@@ -7,7 +7,7 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from ennp_lab.properties.md import run_md, run_timestep_scan
+from ennp_lab.properties.md import MDGuard, run_md, run_timestep_scan
 from ennp_lab.properties.stability import compute_max_stable_timestep
 
 
@@ -39,7 +39,7 @@ def test_langevin_thermalises_towards_its_target(cu32):
 def test_md_bad_input(cu32):
     with pytest.raises(ValueError, match="unknown ensemble"):
         run_md(cu32, EMT(), "npt")
-    with pytest.raises(ValueError, match="dt > 0"):
+    with pytest.raises(ValueError, match="dt \\(fs\\) must be > 0"):
         run_md(cu32, EMT(), dt=0.0)
     with pytest.raises(ValueError, match="temperature"):
         run_md(cu32, EMT(), "langevin")
@@ -48,7 +48,7 @@ def test_md_bad_input(cu32):
 
 
 def test_blowup_stops_a_run_early(cu32):
-    run = run_md(cu32, EMT(), "nve", dt=60.0, steps=200, temperature=50, blowup=1.0)
+    run = run_md(cu32, EMT(), "nve", dt=60.0, steps=200, temperature=50, guard=MDGuard(energy_error=1.0))
     assert run.stop_reason is not None and len(run.times) < 201
 
 

@@ -135,7 +135,7 @@ def test_phonon_bad_input(emt_fc):
     molecule_like.pbc = False
     with pytest.raises(ValueError, match="periodic"):
         compute_force_constants(molecule_like, EMT())
-    with pytest.raises(ValueError, match="singular"):
+    with pytest.raises(ValueError, match="supercell\\[1\\] must be >= 1, got 0"):
         compute_force_constants(bulk("Cu", "fcc", a=A0), EMT(), supercell=(1, 0, 1))
     with pytest.raises(ValueError, match="EMT cannot differentiate its energy twice; use method=.displacement."):
         compute_force_constants(bulk("Cu", "fcc", a=A0), EMT(), method="autograd")

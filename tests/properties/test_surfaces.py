@@ -53,7 +53,7 @@ def test_slab_geometry_and_normals():
     assert np.ptp(heights) < slab.get_volume() / np.linalg.norm(in_plane) - 15.9
     with pytest.raises(ValueError, match="not all zero"):
         build_slab(CU, (0, 0, 0))
-    with pytest.raises(ValueError, match="two layers"):
+    with pytest.raises(ValueError, match="layers must be >= 2, got 1"):
         build_slab(CU, (1, 1, 1), layers=1)
 
 

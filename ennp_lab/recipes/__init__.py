@@ -1,0 +1,1 @@
+"""Training recipes shipped with the package (JSON): ``cu-emt`` and ``cu-ripple``."""
