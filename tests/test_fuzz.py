@@ -17,7 +17,7 @@ from ennp_lab.properties.md import run_md
 from ennp_lab.structures.build import miller_indices
 from ennp_lab.testing import tiny_model
 
-SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 MODEL = tiny_model(["Cu", "Au"], seed=0)
 CALC = ENNPCalculator(MODEL, device="cpu")

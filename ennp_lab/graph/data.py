@@ -19,8 +19,6 @@ __all__ = ["AtomGraph", "validate_atoms", "MIN_DISTANCE"]
 MIN_DISTANCE = 0.1
 #: Above this estimated number of neighbors per atom the cutoff is rejected for the cell.
 MAX_NEIGHBORS_PER_ATOM = 5000
-#: Above this many periodic images (of all atoms) within the cutoff the cell is rejected.
-MAX_PERIODIC_IMAGES = 2e6
 
 
 def validate_atoms(atoms: Atoms, cutoff: float | None = None) -> None:
@@ -66,7 +64,7 @@ def validate_atoms(atoms: Atoms, cutoff: float | None = None) -> None:
             # w_k the perpendicular width of the periodic lattice (a thin direction means millions)
             widths = perpendicular_widths(_periodic_basis(cell, pbc))[pbc]
             images = float(np.prod(2.0 * np.ceil(cutoff / widths) + 1.0))
-            if images * len(atoms) > MAX_PERIODIC_IMAGES:
+            if images > MAX_NEIGHBORS_PER_ATOM:
                 raise ValueError(
                     f"cutoff {cutoff} Å is too large for this cell: it is only {widths.min():.3g} Å wide along a "
                     f"periodic direction (pbc={pbc.tolist()}), so each atom would see ~{images:.3g} periodic images"
