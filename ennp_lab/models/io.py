@@ -19,27 +19,36 @@ MODEL_FORMAT = "ennp_lab.model"
 FORMAT_VERSION = 1
 
 
-def save_model(model: ENNP, path: str | os.PathLike) -> Path:
-    """Write ``model`` to ``path`` atomically (temporary file + rename).
+def save_model(model, path: str | os.PathLike) -> Path:
+    """Write ``model`` (an :class:`ENNP`, or a
+    :class:`~ennp_lab.models.electrostatics.ChargedENNP`: its local ENNP and its
+    electrostatics settings) to ``path`` atomically (temporary file + rename).
 
     The file holds only tensors and plain Python values (format tag, format version,
     ennp_lab version, config incl. species, CPU state dict), so :func:`load_model` can read
     it with ``torch.load(weights_only=True)``.
     """
-    if not isinstance(model, ENNP):
-        raise ValueError(f"save_model takes an ENNP, got {type(model).__name__}")
+    from ennp_lab.models.electrostatics import ChargedENNP
+
+    hybrid = isinstance(model, ChargedENNP)
+    local = model.local if hybrid else model
+    if not isinstance(local, ENNP):
+        raise ValueError(f"save_model takes an ENNP or a ChargedENNP around one, got {type(model).__name__}")
     payload = {
         "format": MODEL_FORMAT,
         "format_version": FORMAT_VERSION,
         "ennp_lab_version": __version__,
-        "config": model.config.to_dict(),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "config": local.config.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in local.state_dict().items()},
     }
+    if hybrid:
+        payload["electrostatics"] = model.electrostatics.to_dict()
     return atomic_torch_save(payload, path)
 
 
-def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> ENNP:
-    """Load a model written by :func:`save_model` (``weights_only=True``: no code runs).
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
+    """Load a model written by :func:`save_model` (``weights_only=True``: no code runs):
+    an :class:`ENNP`, or a ``ChargedENNP`` when the file holds electrostatics settings.
 
     Raises:
         FileNotFoundError: no such file.
@@ -64,6 +73,13 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> E
     if broken:
         raise ValueError(f"{path}: the weights {broken[:5]}{' ...' if len(broken) > 5 else ''} hold NaN or inf; "
                          f"refusing a model that can only predict NaN")
+    if "electrostatics" in payload:
+        from ennp_lab.models.electrostatics import ChargedENNP, Electrostatics
+
+        try:
+            model = ChargedENNP(model, Electrostatics.from_dict(payload["electrostatics"]))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: bad electrostatics settings: {exc}") from exc
     return model.to(resolve_device(device))
 
 

@@ -6,6 +6,8 @@
 | ``chirality-o3`` | O(3) ENNP with a 0o (pseudoscalar) head trained on the chirality label χ of 240 enantiomer pairs (:mod:`ennp_lab.data.chiral`) | ``scripts/train_chirality.py`` |
 | ``cu-bulk-ensemble`` | four Cu ENNPs (seeds 0–3, bootstrap resamples) trained on EMT *bulk* frames only (MD 300–900 K, ±3 % strains, rattles), for uncertainty: surfaces, vacancies and large strains are out of distribution; :func:`load_pretrained_ensemble` | ``scripts/train_ensemble.py`` |
 | ``cuau-noise-ensemble`` | three CuAu ENNPs with a heteroscedastic noise head, trained on EMT forces with 0.3 eV/Å (Au) and 0.1 eV/Å (Cu) label noise (:func:`ennp_lab.data.reference.noisy_cuau_frames`); predicts 0.32 and 0.11 eV/Å on held-out frames | ``scripts/train_noise_ensemble.py`` |
+| ``nacl-local`` | a local NaCl ENNP (r_c = 4 Å, 8 channels, l ≤ 1, one layer) trained on Tosi–Fumi rigid-ion labels (crystals, strains, Schottky pairs, melt, ion pairs; :func:`ennp_lab.data.ionic.generate_nacl_dataset`) | ``scripts/train_electrostatics.py`` |
+| ``nacl-hybrid`` | the same local part plus Ewald electrostatics of latent charges (a ``ChargedENNP``; charges oriented Na > 0), on the same data; ``nacl-cutoff-scan.json`` holds the force error of both kinds against the cutoff, on bare and screened data | ``scripts/train_electrostatics.py`` |
 | ``cu-ripple`` | the same kind of model trained on EMT plus a 2 meV, 0.25 Å pair ripple (a "noisy reference", :func:`ennp_lab.data.reference.rippled_emt`) | ``configs/cu-ripple.json`` |
 """
 
@@ -19,10 +21,13 @@ from ennp_lab.device import resolve_device, resolve_dtype
 from ennp_lab.models.ennp import ENNP
 from ennp_lab.models.io import load_model
 
-__all__ = ["PRETRAINED", "ENSEMBLES", "load_pretrained", "load_pretrained_ensemble", "pretrained_path"]
+__all__ = ["PRETRAINED", "ENSEMBLES", "RECORDS", "load_pretrained", "load_pretrained_ensemble", "pretrained_path", "record_path"]
 
 #: name → file inside this package
-PRETRAINED = {"cu-emt": "cu-emt.pt", "cu-ripple": "cu-ripple.pt", "chirality-o3": "chirality-o3.pt"}
+PRETRAINED = {"cu-emt": "cu-emt.pt", "cu-ripple": "cu-ripple.pt", "chirality-o3": "chirality-o3.pt",
+              "nacl-local": "nacl-local.pt", "nacl-hybrid": "nacl-hybrid.pt"}
+#: name → a shipped record (JSON) inside this package
+RECORDS = {"nacl-cutoff-scan": "nacl-cutoff-scan.json"}
 #: name → folder of ``member_k.pt`` files inside this package
 ENSEMBLES = {"cu-bulk-ensemble": "cu-bulk-ensemble", "cuau-noise-ensemble": "cuau-noise-ensemble"}
 
@@ -32,6 +37,13 @@ def pretrained_path(name: str):
     if name not in PRETRAINED:
         raise ValueError(f"unknown pretrained model {name!r}; available: {', '.join(sorted(PRETRAINED))}")
     return resources.files(__name__) / PRETRAINED[name]
+
+
+def record_path(name: str):
+    """Path of a shipped record (e.g. ``"nacl-cutoff-scan"``)."""
+    if name not in RECORDS:
+        raise ValueError(f"unknown record {name!r}; available: {', '.join(sorted(RECORDS))}")
+    return resources.files(__name__) / RECORDS[name]
 
 
 def load_pretrained(name: str, device: str | torch.device = "cpu", dtype: str | torch.dtype | None = "float64") -> ENNP:

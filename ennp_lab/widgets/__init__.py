@@ -5,6 +5,7 @@ them without a browser.
 """
 
 from ennp_lab.widgets.chirality import ChiralityPanel
+from ennp_lab.widgets.electrostatics import ElectrostaticsPanel
 from ennp_lab.widgets.elasticity import ElasticityPanel, SurfacePanel
 from ennp_lab.widgets.phonons import PhononPanel
 from ennp_lab.widgets.structure import StructurePanel
@@ -17,6 +18,7 @@ __all__ = [
     "ActiveLearningPanel",
     "ChiralityPanel",
     "ElasticityPanel",
+    "ElectrostaticsPanel",
     "PhononPanel",
     "StructurePanel",
     "SurfacePanel",
