@@ -103,3 +103,26 @@ def test_shipped_model_surface_energies_ordered_and_within_five_percent_of_emt(c
     assert predicted[0] < predicted[1] < predicted[2]  # γ(111) < γ(100) < γ(110), as EMT
     for p, r in zip(predicted, reference):
         assert p == pytest.approx(r, rel=0.05)
+
+
+def test_shipped_nacl_models_load_as_local_and_hybrid():
+    from ennp_lab.data.ionic import rocksalt_nacl
+    from ennp_lab.models.electrostatics import ChargedENNP
+    from ennp_lab.properties.electrostatics import load_cutoff_scan, predict_charges
+    from ennp_lab.pretrained import record_path
+
+    local, hybrid = load_pretrained("nacl-local"), load_pretrained("nacl-hybrid")
+    assert not isinstance(local, ChargedENNP) and isinstance(hybrid, ChargedENNP)
+    assert local.cutoff == hybrid.local.cutoff == 4.0 and hybrid.dtype == torch.float64
+    crystal = rocksalt_nacl(2)
+    crystal.rattle(0.05, seed=0)
+    q = predict_charges(hybrid, crystal)[0]
+    assert q[crystal.numbers == 11].min() > 0 > q[crystal.numbers == 17].max()  # oriented Na > 0 when shipped
+    assert abs(q.sum()) < 1e-12
+    # rotations, mirrors, translations, permutations: to rounding; torch-pme keeps the k vectors of a box in the
+    # reciprocal basis, so another lattice basis of the same crystal changes E at the requested accuracy (1e-5)
+    report = assert_equivariant(ENNPCalculator(hybrid, device="cpu"), crystal, tol=1e-5)
+    exact = [report.value(op, out) for op in report.operations for out in report.outputs if "lattice basis" not in op]
+    assert len(exact) > 10 and max(exact) <= 1e-10
+    scan = load_cutoff_scan(record_path("nacl-cutoff-scan"))
+    assert set(scan.local) == set(scan.hybrid) and len(scan.local) == 2

@@ -36,13 +36,13 @@ def yukawa():
 
 
 def test_on_coulomb_data_the_hybrid_is_at_least_three_times_better(coulomb):
-    # measured: local 0.096, hybrid 0.023 eV/Å (4.3x)
+    # measured: local 0.108, hybrid 0.020 eV/Å (5.5x)
     assert coulomb.force_ratio >= 3.0, (coulomb.local_eval.force_mae, coulomb.hybrid_eval.force_mae)
     assert coulomb.hybrid_eval.energy_mae < coulomb.local_eval.energy_mae / 3
 
 
 def test_on_screened_data_the_local_model_is_as_good(yukawa):
-    # measured: local 0.014, hybrid 0.016 eV/Å: locality is the right statement here
+    # measured: local 0.012, hybrid 0.014 eV/Å: locality is the right statement here
     assert yukawa.local_eval.force_mae <= 1.2 * yukawa.hybrid_eval.force_mae, (yukawa.local_eval.force_mae,
                                                                                yukawa.hybrid_eval.force_mae)
 
