@@ -89,6 +89,7 @@ def cutoff_scan_figure(scan: CutoffScan) -> go.Figure:
             fig.add_trace(go.Scatter(x=scan.cutoffs, y=EV_TO_MEV * np.asarray(values), mode="lines+markers", name=name,
                                      line=dict(color=color), legendgroup=name, showlegend=col == 1), row=1, col=col)
         fig.update_xaxes(title_text="local cutoff r_c (Å)", row=1, col=col)
-    fig.update_yaxes(title_text="force MAE (meV/Å)", type="log", row=1, col=1)
+    fig.update_yaxes(type="log", tickvals=[5, 10, 20, 50, 100, 200, 500, 1000])
+    fig.update_yaxes(title_text="force MAE (meV/Å)", row=1, col=1)
     fig.update_layout(title="The choice of architecture is a physical statement", template="plotly_white", width=900, height=420)
     return fig

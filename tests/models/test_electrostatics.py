@@ -290,3 +290,16 @@ def test_a_sum_of_a_local_ennp_and_fixed_charges_is_one_potential():
     assert _energy(total, atoms) == pytest.approx(_energy(local, atoms) + _energy(charges, atoms), rel=1e-13)
     assert_forces_match_finite_differences(ENNPCalculator(total, device="cpu"), atoms)
     assert_hessian_matches_finite_differences(ENNPCalculator(total, device="cpu"), atoms)
+
+
+def test_auto_takes_ewald_for_small_cells_and_pme_for_large_ones(monkeypatch):
+    from ennp_lab.models import electrostatics as module
+
+    auto = Electrostatics(8.0, 1e-8)
+    assert auto.method_for(module.PME_ATOMS) == "ewald" and auto.method_for(module.PME_ATOMS + 1) == "pme"
+    assert Electrostatics(method="pme").method_for(8) == "pme"
+    crystal = _triclinic()
+    energies = {m: _energy(FixedChargeModel(["Na", "Cl"], Electrostatics(7.0, 1e-8, method=m)), crystal) for m in ("ewald", "pme")}
+    assert energies["ewald"] != energies["pme"]
+    monkeypatch.setattr(module, "PME_ATOMS", len(crystal) - 1)  # this cell now counts as large
+    assert _energy(FixedChargeModel(["Na", "Cl"], Electrostatics(7.0, 1e-8)), crystal) == energies["pme"]
