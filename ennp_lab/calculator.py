@@ -11,7 +11,7 @@ from ase.calculators.calculator import Calculator, PropertyNotImplementedError, 
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from ennp_lab import keys
-from ennp_lab.derivatives import HessianOperator, available_properties, compute_properties
+from ennp_lab.derivatives import HessianOperator, available_properties, compute_properties, missing_inputs
 from ennp_lab.device import resolve_device
 from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.interface import PotentialModel, declared_inputs, declared_outputs
@@ -75,6 +75,20 @@ class ENNPCalculator(Calculator):
         ]
         self._used_inputs: dict[str, np.ndarray] | None = None
         self.set(**parameters)
+
+    def get_property(self, name, atoms=None, allow_calculation=True):
+        """ASE's ``get_property``; a quantity derived from an input the model does not take
+        (polarization without an electric field, torques without moments) is refused by
+        saying which input it needs."""
+        if name not in self.implemented_properties:
+            missing = missing_inputs(name, self.model)
+            if missing:
+                held = [s.name for s in self.inputs] or "none"
+                raise PropertyNotImplementedError(
+                    f"{name} is a derivative with respect to {', '.join(missing)}, which {type(self.model).__name__} "
+                    f"does not take as an input (its inputs: {held}); use a model that declares it "
+                    f"(e.g. build_ennp(..., electric_field=True))")
+        return super().get_property(name, atoms, allow_calculation)
 
     def set(self, **kwargs) -> dict:
         """Set declared input values (e.g. ``electric_field``); other names are refused."""

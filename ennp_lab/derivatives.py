@@ -83,6 +83,15 @@ def available_properties(model) -> list[str]:
             and not (name == keys.TORQUE and not _vector_moments(model)) and name not in heads]
 
 
+def missing_inputs(name: str, model) -> list[str]:
+    """The declared inputs a named quantity is derived from that ``model`` lacks (empty when
+    it has them all, or when ``name`` is not a derived quantity)."""
+    first, second = _RECIPES.get(name, ((), ()))
+    variables = _variables(model)
+    needed = dict.fromkeys([*first, *(v for pair in second for v in pair)])
+    return [v for v in needed if v not in variables]
+
+
 def _vector_moments(model) -> bool:
     return any(s.name == keys.MAGMOMS and s.dim == 3 for s in declared_inputs(model))
 

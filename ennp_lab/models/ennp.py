@@ -11,7 +11,7 @@ from e3nn import o3
 
 from ennp_lab import keys
 from ennp_lab.device import dtype_name, resolve_dtype
-from ennp_lab.spec import OutputSpec
+from ennp_lab.spec import ELECTRIC_FIELD_INPUT, InputSpec, OutputSpec
 from ennp_lab.validation import as_int, as_ints, as_real
 from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.interface import ModelBase, sum_per_graph
@@ -51,6 +51,11 @@ class ENNPConfig:
         readout_hidden: width of the scalar energy readout.
         hidden_irreps: explicit hidden irreps (e3nn string); default from channels/l_max.
         heads: extra per-atom heads, name → irreps (summed per structure as well).
+        electric_field: take a uniform electric field ℰ (1o, V/Å, per structure) as an
+            input: each atom's first features get C polar vectors w_{z,c} ℰ beside its C
+            species scalars, and the interactions couple them to the geometry, so the
+            energy is the electric enthalpy E(R, ε, ℰ) and the derivatives module gives
+            dipole, polarization, Born charges and polarizability by name (O(3) only).
         dtype: "float64" or "float32".
         seed: the seed the weights were initialised with (provenance).
     """
@@ -68,6 +73,7 @@ class ENNPConfig:
     readout_hidden: int = 16
     hidden_irreps: str | None = None
     heads: dict[str, str] = field(default_factory=dict)
+    electric_field: bool = False
     dtype: str = "float64"
     seed: int = 0
 
@@ -84,6 +90,10 @@ class ENNPConfig:
             object.__setattr__(self, name, as_real(getattr(self, name), f"model option {name}", 0.0, strict=True))
         if not isinstance(self.parity, bool):
             raise ValueError(f"model option parity must be true or false, got {self.parity!r}")
+        if not isinstance(self.electric_field, bool):
+            raise ValueError(f"model option electric_field must be true or false, got {self.electric_field!r}")
+        if self.electric_field and not self.parity:
+            raise ValueError("electric_field=True needs parity=True: the field is a polar vector (1o)")
         if self.hidden_irreps is not None and not isinstance(self.hidden_irreps, str):
             raise ValueError(f"model option hidden_irreps must be an e3nn irreps string, got {self.hidden_irreps!r}")
         resolve_dtype(self.dtype)
@@ -126,6 +136,10 @@ class ENNP(ModelBase):
             raise ValueError("parity=False (SO(3) only) takes even-labelled hidden irreps only")
         self.embedding = o3.Linear(o3.Irreps(f"{num_species}x0e"), o3.Irreps(f"{config.channels}x0e"))
         irreps = self.embedding.irreps_out
+        if config.electric_field:
+            #: w_{z,c}: the field's C polar-vector features per species (h_1o = w_{z_i} ⊗ ℰ)
+            self.field_weights = torch.nn.Parameter(torch.randn(num_species, config.channels))
+            irreps = irreps + o3.Irreps(f"{config.channels}x1o")
         blocks = []
         for _ in range(config.layers):
             block = InteractionBlock(
@@ -176,6 +190,11 @@ class ENNP(ModelBase):
         return self.config.species
 
     @property
+    def inputs(self) -> tuple[InputSpec, ...]:
+        """The electric field when built with ``electric_field=True``, else none."""
+        return (ELECTRIC_FIELD_INPUT,) if self.config.electric_field else ()
+
+    @property
     def outputs(self) -> dict[str, OutputSpec]:
         """The declared heads (summed per structure, and per atom)."""
         return {name: OutputSpec(name, irreps) for name, irreps in self.config.heads.items()}
@@ -212,6 +231,10 @@ class ENNP(ModelBase):
         edge_sh = self.spherical_harmonics(vectors)
         edge_radial = self.radial(lengths)
         h = self.embedding(node_attrs)
+        if self.config.electric_field:
+            field = graph.input(keys.ELECTRIC_FIELD).to(h.dtype)[graph.batch]  # (N, 3)
+            polar = self.field_weights[idx][:, :, None] * field[:, None, :]  # (N, C, 3): e3nn's "Cx1o" layout
+            h = torch.cat([h, polar.reshape(len(h), -1)], dim=1)
         for block in self.interactions:
             h = block(h, node_attrs, edge_sh, edge_radial, edge_index)
         energies = self.energy_scale[idx] * self.readout(h) + self.energy_shift[idx]
