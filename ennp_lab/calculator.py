@@ -188,9 +188,18 @@ class ENNPCalculator(Calculator):
         if not atoms.pbc.all():
             raise ValueError("strain derivatives need a structure periodic in all three directions")
         names = (keys.STRAIN_GRADIENT, keys.STRAIN_HESSIAN, keys.STRAIN_POSITION)
-        out = compute_properties(self.model, self._graph(atoms), names)
+        out = self.get_derivatives(atoms, names)
+        return {k: v if k in (keys.ENERGY, keys.STRAIN_POSITION) else v[0] for k, v in out.items()}
+
+    def get_derivatives(self, atoms: Atoms | None, names: Sequence[str]) -> dict[str, np.ndarray]:
+        """Any quantities of :func:`~ennp_lab.derivatives.compute_properties` by name (e.g.
+        ``keys.second_derivative("electric_field", "strain")``) for one structure, as numpy
+        arrays in the engine's layout (per-structure ones keep their structure axis of
+        length 1), with ``energy`` (eV, a float)."""
+        atoms = self._atoms_or_last(atoms)
+        out = compute_properties(self.model, self._graph(atoms), set(names) | {keys.ENERGY})
         result = {keys.ENERGY: to_numpy(out[keys.ENERGY][0])}
-        result.update({k: to_numpy(out[k] if k == keys.STRAIN_POSITION else out[k][0]) for k in names})
+        result.update({name: to_numpy(out[name]) for name in names})
         return result
 
     def _atoms_or_last(self, atoms: Atoms | None) -> Atoms:

@@ -13,6 +13,8 @@ from ase import units as _u
 EV_PER_A3_TO_GPA: float = 1.0 / _u.GPa
 #: 1 eV/Å² expressed in J/m² (surface energies).
 EV_PER_A2_TO_J_PER_M2: float = _u._e * 1e20
+#: 1 e/Å² (polarization, piezoelectric stress constants) expressed in C/m².
+E_PER_A2_TO_C_PER_M2: float = _u._e * 1e20
 #: 1 eV expressed in meV.
 EV_TO_MEV: float = 1000.0
 #: femtoseconds in a picosecond (times are kept in fs)
@@ -30,4 +32,4 @@ OMEGA_TO_THZ: float = _u.fs * 1.0e3 / (2.0 * 3.141592653589793)
 #: 1 THz expressed in cm⁻¹ (ν/c).
 THZ_TO_CM1: float = 1.0e12 / (_u._c * 100.0)
 
-__all__ = ["EV_PER_A3_TO_GPA", "EV_PER_A2_TO_J_PER_M2", "EV_TO_MEV", "GPA_PER_TPA", "FS_PER_PS", "COULOMB_EV_A", "FS", "OMEGA_TO_THZ", "THZ_TO_CM1"]
+__all__ = ["EV_PER_A3_TO_GPA", "EV_PER_A2_TO_J_PER_M2", "E_PER_A2_TO_C_PER_M2", "EV_TO_MEV", "GPA_PER_TPA", "FS_PER_PS", "COULOMB_EV_A", "FS", "OMEGA_TO_THZ", "THZ_TO_CM1"]

@@ -49,7 +49,7 @@ from ase.optimize import BFGS
 from ennp_lab import keys
 from ennp_lab.properties.directions import great_circle, sphere_grid
 from ennp_lab.properties.methods import resolve_method
-from ennp_lab.properties.modes import orthogonal_complement
+from ennp_lab.properties.hessian import internal_relaxation
 
 __all__ = [
     "VOIGT_PAIRS",
@@ -262,13 +262,8 @@ def compute_elastic_tensor(
             n = len(atoms)
             lam = out[keys.STRAIN_POSITION].transpose(1, 2, 0, 3).reshape(9, 3 * n)
             hessian = calc.get_hessian(atoms).reshape(3 * n, 3 * n)
-            hessian = 0.5 * (hessian + hessian.T)
-            # pseudo-inverse on the complement of the rigid translations
-            translations = np.tile(np.eye(3), (n, 1)) / np.sqrt(n)  # (3N, 3) orthonormal
-            basis = orthogonal_complement(translations)
-            inner = np.linalg.pinv(basis.T @ hessian @ basis, rcond=1e-10, hermitian=True)
-            correction = lam @ basis @ inner @ basis.T @ lam.T
-            full = full - correction.reshape(3, 3, 3, 3) / volume
+            # C_relaxed = C_clamped − Λ H⁺ Λᵀ / V₀ = C_clamped + Λ (du/dε) / V₀
+            full = full + (lam @ internal_relaxation(hessian, lam)).reshape(3, 3, 3, 3) / volume
         return ElasticTensor(full_to_voigt(full), relaxed, "autograd")
     if delta <= 0:
         raise ValueError(f"strain step must be positive, got delta={delta}")

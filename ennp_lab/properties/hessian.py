@@ -24,7 +24,7 @@ from ase.calculators.calculator import Calculator
 
 from ennp_lab.properties.methods import resolve_method
 
-__all__ = ["compute_hessian", "hessian_vector_product"]
+__all__ = ["compute_hessian", "hessian_vector_product", "internal_relaxation"]
 
 Method = Literal["auto", "autograd", "finite-difference"]
 
@@ -104,3 +104,21 @@ def hessian_vector_product(
         return (-(plus - minus) * norm / (2.0 * delta)).reshape(v.shape)
 
     return product
+
+
+def internal_relaxation(hessian: np.ndarray, coupling: np.ndarray) -> np.ndarray:
+    """The relaxed displacements per unit of each perturbation, du/dξ = −H⁺ Λᵀ (3N, M), for
+    a periodic cell at a minimum: ``hessian`` (3N, 3N) eV/Å², ``coupling`` Λ (M, 3N) the mixed
+    second derivatives ∂²E/∂ξ∂x (a strain or a field component per row). H⁺ is the
+    pseudo-inverse on the complement of the rigid translations (which cost no energy), so
+    the answer has no net translation. One copy of the internal-strain step of relaxed-ion
+    elastic and piezoelectric tensors."""
+    from ennp_lab.properties.modes import orthogonal_complement
+
+    h = np.asarray(hessian, dtype=float)
+    h = 0.5 * (h + h.T)
+    n = h.shape[0] // 3
+    translations = np.tile(np.eye(3), (n, 1)) / np.sqrt(n)  # (3N, 3) orthonormal
+    basis = orthogonal_complement(translations)
+    inner = np.linalg.pinv(basis.T @ h @ basis, rcond=1e-10, hermitian=True)
+    return -(basis @ inner @ basis.T @ np.asarray(coupling, dtype=float).T)

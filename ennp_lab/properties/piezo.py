@@ -1,0 +1,119 @@
+"""The piezoelectric stress tensor e_ijk = ∂P_i/∂ε_jk (e/Å²; C/m² at the display edge via
+:data:`~ennp_lab.units.E_PER_A2_TO_C_PER_M2`), clamped-ion and relaxed-ion.
+
+For a model whose energy is the electric enthalpy E(R, ε, ℰ), ΩP = −∂E/∂ℰ, so at fixed
+reduced coordinates (clamped ions, x' = x(I + ε))
+
+    e⁽⁰⁾_ijk = ∂P_i/∂ε_jk = −(1/Ω) ∂²E/∂ℰ_i∂ε_jk − P_i δ_jk,
+
+the last term from the volume, Ω' = Ω(1 + tr ε) (this is the *improper* tensor; for a
+crystal without spontaneous polarization, P = 0, it equals the proper one). Letting the
+ions relax inside the strained cell adds the internal-strain term
+
+    e_ijk = e⁽⁰⁾_ijk + (1/Ω) Σ_κα Z*_κ,iα ∂u_κα/∂ε_jk,   ∂u/∂ε = −H⁺ Λᵀ
+
+(:func:`~ennp_lab.properties.hessian.internal_relaxation`; Λ = ∂²E/∂ε∂x). The autograd
+route takes all of it from the one derivatives module; the finite-difference route strains
+the cell by ±δ, relaxes the positions when asked (BFGS to ``fmax``), and differentiates the
+calculator's polarization, which must then be one continuous branch (a model's P is).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+from ennp_lab import keys
+from ennp_lab.properties.dielectric import _checked, _field_set_here
+from ennp_lab.properties.hessian import internal_relaxation
+from ennp_lab.properties.methods import resolve_method
+from ennp_lab.validation import as_real
+
+__all__ = ["PiezoelectricTensor", "compute_piezoelectric_tensor", "VOIGT_PAIRS"]
+
+#: Voigt index J → (j, k): 1 xx, 2 yy, 3 zz, 4 yz, 5 xz, 6 xy
+VOIGT_PAIRS = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
+
+
+@dataclass(frozen=True)
+class PiezoelectricTensor:
+    """e_ijk (3, 3, 3) e/Å², symmetric in jk.
+
+    Attributes:
+        full: e_ijk (relaxed-ion when ``relaxed``).
+        clamped: the clamped-ion part e⁽⁰⁾_ijk.
+        relaxed: whether ``full`` includes the internal relaxation.
+        method: ``"autograd"`` or ``"finite-difference"``.
+    """
+
+    full: np.ndarray
+    clamped: np.ndarray
+    relaxed: bool
+    method: str
+
+    @property
+    def voigt(self) -> np.ndarray:
+        """(3, 6) e_iJ with J in :data:`VOIGT_PAIRS` order (e_i4 = e_i,yz, no factor 2)."""
+        return np.array([[self.full[i, j, k] for j, k in VOIGT_PAIRS] for i in range(3)])
+
+    def rotated(self, rotation: np.ndarray) -> "PiezoelectricTensor":
+        """The tensor of the rotated crystal: e'_ijk = R_ia R_jb R_kc e_abc."""
+        r = np.asarray(rotation, dtype=float)
+        turn = lambda t: np.einsum("ia,jb,kc,abc->ijk", r, r, r, t)  # noqa: E731
+        return PiezoelectricTensor(turn(self.full), turn(self.clamped), self.relaxed, self.method)
+
+
+def _strained(atoms: Atoms, calc, eps: np.ndarray, relax: bool, fmax: float) -> np.ndarray:
+    """P (3,) of ``atoms`` homogeneously strained by the symmetric ``eps``."""
+    a = atoms.copy()
+    a.set_cell(atoms.cell[:] @ (np.eye(3) + eps), scale_atoms=True)
+    a.calc = calc
+    if relax:
+        from ase.optimize import BFGS
+
+        BFGS(a, logfile=None).run(fmax=fmax, steps=500)
+    return np.asarray(calc.get_property(keys.POLARIZATION, a), dtype=float)
+
+
+def compute_piezoelectric_tensor(atoms: Atoms, calc: Calculator, relaxed: bool = True, method: str = "auto",
+                                 strain_step: float = 1e-4, fmax: float = 1e-6) -> PiezoelectricTensor:
+    """e of a 3D-periodic cell (ideally relaxed: zero forces) at zero field (module docstring).
+
+    Raises:
+        ValueError: a cell that is not 3D-periodic, a calculator without an electric-field
+            input, a bad method or step.
+    """
+    if not atoms.pbc.all():
+        raise ValueError("a piezoelectric tensor needs a cell periodic in all three directions")
+    _checked(atoms, calc, "the piezoelectric tensor")
+    method = resolve_method(calc, method, what="piezoelectric")
+    step = as_real(strain_step, "strain_step", 0.0, strict=True)
+    volume, n = atoms.get_volume(), len(atoms)
+    with _field_set_here(calc):
+        calc.set(electric_field=np.zeros(3))
+        if method == "autograd":
+            mixed = keys.second_derivative(keys.ELECTRIC_FIELD, keys.STRAIN)
+            names = [mixed, keys.POLARIZATION] + ([keys.BORN_CHARGES, keys.STRAIN_POSITION] if relaxed else [])
+            out = calc.get_derivatives(atoms, names)
+            p = out[keys.POLARIZATION][0]
+            clamped = -out[mixed][0] / volume - np.einsum("i,jk->ijk", p, np.eye(3))
+            full = clamped
+            if relaxed:
+                lam = out[keys.STRAIN_POSITION].transpose(1, 2, 0, 3).reshape(9, 3 * n)  # [jk, κα]
+                du = internal_relaxation(calc.get_hessian(atoms).reshape(3 * n, 3 * n), lam)  # (3N, 9)
+                z = out[keys.BORN_CHARGES].transpose(1, 0, 2).reshape(3, 3 * n)  # [i, κα]
+                full = clamped + (z @ du).reshape(3, 3, 3) / volume
+            return PiezoelectricTensor(full, clamped, relaxed, "autograd")
+        parts = {}
+        for relax in (False, True) if relaxed else (False,):
+            e = np.zeros((3, 3, 3))
+            for j, k in VOIGT_PAIRS:
+                eps = np.zeros((3, 3))
+                eps[j, k] = eps[k, j] = step
+                column = (_strained(atoms, calc, eps, relax, fmax) - _strained(atoms, calc, -eps, relax, fmax)) / (2 * step)
+                e[:, j, k] = e[:, k, j] = column if j == k else column / 2  # ε_jk = ε_kj = δ moves both
+            parts[relax] = e
+    return PiezoelectricTensor(parts[relaxed], parts[False], relaxed, "finite-difference")

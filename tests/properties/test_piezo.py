@@ -1,0 +1,70 @@
+"""The piezoelectric tensor of a field-aware model: autograd (clamped + internal strain)
+against finite differences of P under strain with relaxation, the point groups' zero
+patterns, and rotation as a rank-3 polar tensor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase.build import bulk
+from scipy.spatial.transform import Rotation
+
+from ennp_lab import ENNPCalculator
+from ennp_lab.properties.piezo import compute_piezoelectric_tensor
+from ennp_lab.testing import tiny_model
+
+
+@pytest.fixture(scope="module")
+def calc():
+    return ENNPCalculator(tiny_model(["Na", "Cl"], seed=1, electric_field=True), device="cpu")
+
+
+def _zincblende():
+    return bulk("NaCl", "zincblende", a=5.0)  # class 4̄3m: forces vanish by symmetry
+
+
+def test_autograd_equals_strain_differences_with_relaxation(calc):
+    atoms = _zincblende()
+    hessian = calc.get_hessian(atoms).reshape(6, 6)
+    assert np.linalg.eigvalsh(0.5 * (hessian + hessian.T))[3:].min() > 0.05  # a minimum: relaxation is defined
+    exact = compute_piezoelectric_tensor(atoms, calc, relaxed=True)
+    numeric = compute_piezoelectric_tensor(atoms, calc, relaxed=True, method="finite-difference", fmax=1e-9)
+    for part in ("clamped", "full"):
+        a, b = getattr(exact, part), getattr(numeric, part)
+        assert np.abs(a - b).max() <= 1e-5 * np.abs(a).max(), part
+    assert np.abs(exact.full - exact.clamped).max() > 0.1 * np.abs(exact.clamped).max()  # relaxation matters
+
+
+def test_zero_patterns_of_zincblende_and_rock_salt(calc):
+    e = compute_piezoelectric_tensor(_zincblende(), calc).voigt
+    scale = np.abs(e).max()
+    assert scale > 0
+    np.testing.assert_allclose([e[0, 3], e[1, 4], e[2, 5]], e[0, 3], rtol=1e-10)  # e14 = e25 = e36
+    mask = np.zeros((3, 6), bool)
+    mask[0, 3] = mask[1, 4] = mask[2, 5] = True
+    assert np.abs(e[~mask]).max() <= 1e-10 * scale
+    rocksalt = compute_piezoelectric_tensor(bulk("NaCl", "rocksalt", a=5.64), calc)
+    assert np.abs(rocksalt.full).max() <= 1e-10 * scale  # centrosymmetric: no piezoelectricity
+
+
+def test_the_tensor_rotates_as_a_rank_three_polar_tensor(calc):
+    atoms = _zincblende()
+    rotation = Rotation.from_euler("zyx", [30, 50, -20], degrees=True).as_matrix()
+    turned = atoms.copy()
+    turned.set_cell(atoms.cell[:] @ rotation.T, scale_atoms=True)  # rotate the whole crystal
+    e = compute_piezoelectric_tensor(atoms, calc)
+    e_turned = compute_piezoelectric_tensor(turned, calc)
+    expected = e.rotated(rotation)
+    assert np.abs(e_turned.full - expected.full).max() <= 1e-10 * np.abs(e.full).max()
+    assert np.abs(e_turned.clamped - expected.clamped).max() <= 1e-10 * np.abs(e.clamped).max()
+
+
+def test_bad_input_is_named(calc):
+    molecule = _zincblende()
+    molecule.pbc = False
+    with pytest.raises(ValueError, match="periodic in all three"):
+        compute_piezoelectric_tensor(molecule, calc)
+    with pytest.raises(ValueError, match="takes an electric field"):
+        compute_piezoelectric_tensor(_zincblende(), ENNPCalculator(tiny_model(["Na", "Cl"]), device="cpu"))
+    with pytest.raises(ValueError, match="strain_step"):
+        compute_piezoelectric_tensor(_zincblende(), calc, method="finite-difference", strain_step=-1)
