@@ -8,8 +8,8 @@ charges ±1 e:
 
 with A_ij = b·(Pauling factor: 1.25, 1, 0.75 for ++, +−, −−), b = 0.338e-19 J, ρ = 0.317 Å,
 σ_ij = r_i + r_j (r_Na = 1.170, r_Cl = 1.585 Å), and the dispersion C, D of the paper
-(in eV·Å⁶ and eV·Å⁸ below). φ(r) = 1/r, summed by matscipy's Ewald (periodic cells;
-orthorhombic, as matscipy assumes) or directly (molecules), or φ(r) = e^{−κr}/r summed
+(in eV·Å⁶ and eV·Å⁸ below). φ(r) = 1/r, summed by matscipy's Ewald (periodic cells, any
+shape: its wave vectors are built from the reciprocal basis) or directly (molecules), or φ(r) = e^{−κr}/r summed
 in real space to where it has decayed to 1e-10. Pair lists come from matscipy's
 ``neighbour_list``; nothing here calls ennp_lab's neighbour list, graph or torch-pme.
 """
@@ -146,8 +146,8 @@ def _results(calc: Calculator, atoms: Atoms) -> dict:
 
 
 class CoulombReference(Calculator):
-    """k Σ_{i<j} q_i q_j/r: matscipy's Ewald for 3D-periodic (orthorhombic) cells, a pair
-    sum for molecules."""
+    """k Σ_{i<j} q_i q_j/r: matscipy's Ewald for 3D-periodic cells (triclinic too, with the
+    explicit k-space settings below), a pair sum for molecules."""
 
     implemented_properties = ["energy", "free_energy", "forces", "stress"]
 

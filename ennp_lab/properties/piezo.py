@@ -14,8 +14,9 @@ ions relax inside the strained cell adds the internal-strain term
 
 (:func:`~ennp_lab.properties.hessian.internal_relaxation`; Λ = ∂²E/∂ε∂x). The autograd
 route takes all of it from the one derivatives module; the finite-difference route strains
-the cell by ±δ, relaxes the positions when asked (BFGS to ``fmax``), and differentiates the
-calculator's polarization, which must then be one continuous branch (a model's P is).
+the cell by ±δ and differentiates the calculator's polarization (which must then be one
+continuous branch: a model's P is), with the internal strain from numerical Z*, Hessian and
+strain–force coupling, or by relaxing the ions in each strained cell (BFGS to ``fmax``).
 """
 
 from __future__ import annotations
@@ -66,30 +67,63 @@ class PiezoelectricTensor:
         return PiezoelectricTensor(turn(self.full), turn(self.clamped), self.relaxed, self.method)
 
 
-def _strained(atoms: Atoms, calc, eps: np.ndarray, relax: bool, fmax: float) -> np.ndarray:
-    """P (3,) of ``atoms`` homogeneously strained by the symmetric ``eps``."""
+def _strained_copy(atoms: Atoms, eps: np.ndarray) -> Atoms:
     a = atoms.copy()
     a.set_cell(atoms.cell[:] @ (np.eye(3) + eps), scale_atoms=True)
+    return a
+
+
+def _strained(atoms: Atoms, calc, eps: np.ndarray, relax: bool, fmax: float, name: str = keys.POLARIZATION) -> np.ndarray:
+    """P (3,) (or the forces) of ``atoms`` homogeneously strained by the symmetric ``eps``
+    (positions relaxed by BFGS when ``relax``)."""
+    a = _strained_copy(atoms, eps)
     a.calc = calc
     if relax:
         from ase.optimize import BFGS
 
-        BFGS(a, logfile=None).run(fmax=fmax, steps=500)
-    return np.asarray(calc.get_property(keys.POLARIZATION, a), dtype=float)
+        BFGS(a, logfile=None).run(fmax=fmax, steps=1000)
+    return np.asarray(a.get_forces() if name == keys.FORCES else calc.get_property(name, a), dtype=float)
+
+
+def _strain_derivative(atoms: Atoms, calc, step: float, relax: bool, fmax: float, name: str) -> np.ndarray:
+    """(3, 3, *shape) central differences ∂X/∂ε_jk over the six symmetric strains."""
+    out = None
+    for j, k in VOIGT_PAIRS:
+        eps = np.zeros((3, 3))
+        eps[j, k] = eps[k, j] = step
+        d = (_strained(atoms, calc, eps, relax, fmax, name) - _strained(atoms, calc, -eps, relax, fmax, name)) / (2 * step)
+        d = d if j == k else d / 2  # ε_jk = ε_kj = δ moves both components
+        if out is None:
+            out = np.zeros((3, 3) + d.shape)
+        out[j, k] = out[k, j] = d
+    return out
 
 
 def compute_piezoelectric_tensor(atoms: Atoms, calc: Calculator, relaxed: bool = True, method: str = "auto",
-                                 strain_step: float = 1e-4, fmax: float = 1e-6) -> PiezoelectricTensor:
+                                 relaxation: str = "internal-strain", strain_step: float = 1e-4, fmax: float = 1e-6,
+                                 field_step: float = 1e-3) -> PiezoelectricTensor:
     """e of a 3D-periodic cell (ideally relaxed: zero forces) at zero field (module docstring).
+
+    Args:
+        method: ``"autograd"`` (everything from the derivatives module), ``"finite-difference"``
+            (any calculator taking a field and giving its polarization) or ``"auto"``.
+        relaxation: for finite differences, ``"internal-strain"`` (the same formula as
+            autograd with numerical Z*, Hessian and strain–force coupling) or ``"bfgs"``
+            (relax the ions in every strained cell and differentiate P directly).
 
     Raises:
         ValueError: a cell that is not 3D-periodic, a calculator without an electric-field
-            input, a bad method or step.
+            input, a bad method, relaxation or step.
     """
+    from ennp_lab.properties.dielectric import compute_born_charges
+    from ennp_lab.properties.hessian import compute_hessian
+
     if not atoms.pbc.all():
         raise ValueError("a piezoelectric tensor needs a cell periodic in all three directions")
     _checked(atoms, calc, "the piezoelectric tensor")
     method = resolve_method(calc, method, what="piezoelectric")
+    if relaxation not in ("internal-strain", "bfgs"):
+        raise ValueError(f"relaxation must be 'internal-strain' or 'bfgs', got {relaxation!r}")
     step = as_real(strain_step, "strain_step", 0.0, strict=True)
     volume, n = atoms.get_volume(), len(atoms)
     with _field_set_here(calc):
@@ -100,20 +134,20 @@ def compute_piezoelectric_tensor(atoms: Atoms, calc: Calculator, relaxed: bool =
             out = calc.get_derivatives(atoms, names)
             p = out[keys.POLARIZATION][0]
             clamped = -out[mixed][0] / volume - np.einsum("i,jk->ijk", p, np.eye(3))
-            full = clamped
-            if relaxed:
-                lam = out[keys.STRAIN_POSITION].transpose(1, 2, 0, 3).reshape(9, 3 * n)  # [jk, κα]
-                du = internal_relaxation(calc.get_hessian(atoms).reshape(3 * n, 3 * n), lam)  # (3N, 9)
-                z = out[keys.BORN_CHARGES].transpose(1, 0, 2).reshape(3, 3 * n)  # [i, κα]
-                full = clamped + (z @ du).reshape(3, 3, 3) / volume
-            return PiezoelectricTensor(full, clamped, relaxed, "autograd")
-        parts = {}
-        for relax in (False, True) if relaxed else (False,):
-            e = np.zeros((3, 3, 3))
-            for j, k in VOIGT_PAIRS:
-                eps = np.zeros((3, 3))
-                eps[j, k] = eps[k, j] = step
-                column = (_strained(atoms, calc, eps, relax, fmax) - _strained(atoms, calc, -eps, relax, fmax)) / (2 * step)
-                e[:, j, k] = e[:, k, j] = column if j == k else column / 2  # ε_jk = ε_kj = δ moves both
-            parts[relax] = e
-    return PiezoelectricTensor(parts[relaxed], parts[False], relaxed, "finite-difference")
+            if not relaxed:
+                return PiezoelectricTensor(clamped, clamped, False, "autograd")
+            lam = out[keys.STRAIN_POSITION].transpose(1, 2, 0, 3).reshape(9, 3 * n)  # [jk, κα]
+            hessian, z = calc.get_hessian(atoms), out[keys.BORN_CHARGES]
+        else:
+            clamped = _strain_derivative(atoms, calc, step, False, fmax, keys.POLARIZATION).transpose(2, 0, 1)
+            if not relaxed:
+                return PiezoelectricTensor(clamped, clamped, False, "finite-difference")
+            if relaxation == "bfgs":
+                full = _strain_derivative(atoms, calc, step, True, fmax, keys.POLARIZATION).transpose(2, 0, 1)
+                return PiezoelectricTensor(full, clamped, True, "finite-difference")
+            lam = -_strain_derivative(atoms, calc, step, False, fmax, keys.FORCES).reshape(9, 3 * n)  # −∂F/∂ε
+            hessian = compute_hessian(atoms, calc, method="finite-difference")
+            z = compute_born_charges(atoms, calc, method="finite-difference", field_step=field_step).charges
+    du = internal_relaxation(np.asarray(hessian).reshape(3 * n, 3 * n), lam)  # (3N, 9)
+    full = clamped + (z.transpose(1, 0, 2).reshape(3, 3 * n) @ du).reshape(3, 3, 3) / volume
+    return PiezoelectricTensor(full, clamped, True, method)

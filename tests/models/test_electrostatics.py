@@ -63,10 +63,13 @@ def _structures():
     schottky = rocksalt_nacl(2)
     del schottky[[0, 5]]  # one Na and one Cl: still neutral
     schottky.rattle(0.05, seed=2)
-    return {"rattled": rattled, "strained": strained, "Schottky pair": schottky}
+    sheared = rocksalt_nacl(1)
+    sheared.set_cell(sheared.cell[:] @ np.array([[1, 0.03, 0], [0, 1, 0.02], [0.01, 0, 1]]), scale_atoms=True)
+    sheared.rattle(0.05, seed=4)
+    return {"rattled": rattled, "strained": strained, "Schottky pair": schottky, "triclinic": sheared}
 
 
-@pytest.mark.parametrize("name", ["rattled", "strained", "Schottky pair"])
+@pytest.mark.parametrize("name", ["rattled", "strained", "Schottky pair", "triclinic"])
 def test_energy_forces_and_stress_match_an_independent_ewald(name):
     atoms = _structures()[name]
     assert abs(atoms.get_initial_charges().sum()) < 1e-12

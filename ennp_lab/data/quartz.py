@@ -1,0 +1,148 @@
+"""A rigid-ion reference for α-quartz in an electric field: the BKS potential (van Beest,
+Kramer & van Santen, Phys. Rev. Lett. 64, 1955 (1990)) with matscipy's Ewald, written
+independently of ennp_lab's model path.
+
+    E(R, ℰ) = Σ_{i<j} [ k q_i q_j / r_ij + A_ij e^{−b_ij r_ij} − C_ij / r_ij⁶ ] − ℰ · Σ_i q_i u_i
+
+with q_Si = +2.4 e, q_O = −1.2 e, the Coulomb sum by matscipy's Ewald (any cell), the short
+range summed to ``cutoff`` and shifted to zero there, and u_i = r_i − r_i⁰ M the displacement of ion i from its site in the non-polar
+reference crystal (M = cell₀⁻¹ cell carries the sites along with a strain). The
+polarization is P = (1/Ω) Σ_i q_i u_i: the branch of the polarization lattice through the
+symmetric crystal (P = 0 there, as class 32 requires); Born charges are q_i exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+from ase.build import make_supercell
+from ase.calculators.calculator import Calculator, all_changes
+from ase.spacegroup import crystal
+
+from ennp_lab import keys
+from ennp_lab.data.ionic import CoulombReference
+from ennp_lab.spec import ELECTRIC_FIELD_INPUT
+
+__all__ = ["BKS", "BKS_CHARGES", "QUARTZ_CELLPAR", "alpha_quartz", "BKSQuartz", "quartz_piezoelectric_reference"]
+
+#: (A eV, b 1/Å, C eV·Å⁶) for the pairs (Z_i, Z_j); Si–Si has no short-range term
+BKS = {(8, 14): (18003.7572, 4.87318, 133.5381), (8, 8): (1388.7730, 2.76000, 175.0000)}
+#: ionic charges (e)
+BKS_CHARGES = {14: 2.4, 8: -1.2}
+#: experimental α-quartz (a, b, c Å, angles °) and Wyckoff positions in P3₂21 (No. 154)
+QUARTZ_CELLPAR = (4.916, 4.916, 5.405, 90.0, 90.0, 120.0)
+_SI, _O = (0.4697, 0.0, 2.0 / 3.0), (0.4135, 0.2669, 0.1191 + 2.0 / 3.0)
+
+
+def alpha_quartz(orthorhombic: bool = False, cellpar=QUARTZ_CELLPAR) -> Atoms:
+    """α-quartz (P3₂21), x along a two-fold axis (a), z along the three-fold screw (c), with
+    initial charges from :data:`BKS_CHARGES`: the 9-ion hexagonal cell, or the 18-ion
+    orthorhombic one (a, √3 a, c)."""
+    atoms = crystal(["Si", "O"], basis=[_SI, _O], spacegroup=154, cellpar=list(cellpar))
+    if orthorhombic:
+        atoms = make_supercell(atoms, [[1, 0, 0], [1, 2, 0], [0, 0, 1]])
+        atoms.set_cell(np.diag(np.diag(atoms.cell[:])), scale_atoms=False)  # round-off of the off-diagonal zeros
+        atoms.wrap()
+    atoms.set_initial_charges([BKS_CHARGES[int(z)] for z in atoms.numbers])
+    return atoms
+
+
+class BKSQuartz(Calculator):
+    """The BKS rigid-ion model of SiO₂ in a uniform field (module docstring).
+
+    Args:
+        reference: the non-polar crystal whose sites define the displacements u (its cell
+            and positions; default: the structure first calculated).
+        electric_field: ℰ (3,) V/Å (a parameter: ``calc.set(electric_field=...)``).
+        cutoff: short-range cutoff (Å).
+
+    Raises:
+        ValueError: elements other than Si and O, or a field that is not 3 finite numbers.
+    """
+
+    implemented_properties = ["energy", "free_energy", "forces", "stress", keys.POLARIZATION]
+    default_parameters = {"electric_field": None}
+    discard_results_on_any_change = True  # a new field means new forces
+    #: what :mod:`ennp_lab.properties.dielectric` looks for: this calculator takes a field
+    inputs = (ELECTRIC_FIELD_INPUT,)
+
+    def __init__(self, reference: Atoms | None = None, cutoff: float = 8.0, accuracy: float = 1e-10, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cutoff = float(cutoff)
+        self.coulomb = CoulombReference(accuracy, 10.0)
+        self.reference = None if reference is None else reference.copy()
+
+    def _field(self) -> np.ndarray:
+        value = self.parameters.get("electric_field")
+        field = np.zeros(3) if value is None else np.asarray(value, dtype=float).reshape(-1)
+        if field.shape != (3,) or not np.all(np.isfinite(field)):
+            raise ValueError(f"electric_field must be 3 finite numbers (V/Å), got {value!r}")
+        return field
+
+    def _short_range(self, atoms: Atoms):
+        from matscipy.neighbours import neighbour_list
+
+        i, j, d, D = neighbour_list("ijdD", atoms, self.cutoff)
+        pair = np.array([tuple(sorted((a, b))) for a, b in zip(atoms.numbers[i], atoms.numbers[j])])
+        params = np.array([BKS.get(tuple(p), (0.0, 1.0, 0.0)) for p in pair]).reshape(-1, 3)
+        A, b, C = params.T
+        rc = self.cutoff
+        e = A * np.exp(-b * d) - C / d**6 - (A * np.exp(-b * rc) - C / rc**6)
+        de = -A * b * np.exp(-b * d) + 6 * C / d**7
+        f = (de / d)[:, None] * D
+        forces = np.zeros((len(atoms), 3))
+        np.add.at(forces, i, 0.5 * f)
+        np.add.at(forces, j, -0.5 * f)  # every pair appears in both orders
+        virial = -0.5 * np.einsum("p,pa,pb->ab", de / d, D, D)
+        return 0.5 * e.sum(), forces, virial
+
+    def displacements(self, atoms: Atoms) -> np.ndarray:
+        """u (N, 3) Å: each ion from its reference site carried along with the cell."""
+        ref = self.reference
+        if ref is None or len(ref) != len(atoms) or np.any(ref.numbers != atoms.numbers):
+            raise ValueError("BKSQuartz needs the reference crystal of these atoms (same atoms, same order)")
+        sites = ref.positions @ np.linalg.solve(ref.cell[:], atoms.cell[:])
+        return atoms.positions - sites
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        a = self.atoms
+        if not set(a.numbers.tolist()) <= {8, 14}:
+            raise ValueError(f"the BKS reference knows Si and O only, got {a.get_chemical_formula()}")
+        if self.reference is None:
+            self.reference = a.copy()
+        q = np.array([BKS_CHARGES[int(z)] for z in a.numbers])
+        field = self._field()
+        probe = a.copy()
+        probe.set_initial_charges(q)
+        probe.calc = self.coulomb
+        e_c, f_c, s_c = probe.get_potential_energy(), probe.get_forces(), probe.get_stress()
+        e_s, f_s, virial = self._short_range(a)
+        u = self.displacements(a)
+        volume = a.get_volume()
+        energy = e_c + e_s - float(field @ (q @ u))
+        voigt = [[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+        self.results = {"energy": energy, "free_energy": energy, "forces": f_c + f_s + q[:, None] * field[None, :],
+                        "stress": s_c - virial[voigt[0], voigt[1]] / volume, keys.POLARIZATION: q @ u / volume}
+
+
+def quartz_piezoelectric_reference(atoms: Atoms, calc: BKSQuartz, step: float = 1e-4, fmax: float = 1e-7) -> np.ndarray:
+    """The reference's own relaxed-ion e_ijk (3, 3, 3) e/Å²: central differences of its P
+    under ±``step`` strains, the ions relaxed by BFGS (to ``fmax`` eV/Å) in each strained cell."""
+    from ase.optimize import BFGS
+
+    def polarization(eps: np.ndarray) -> np.ndarray:
+        a = atoms.copy()
+        a.set_cell(atoms.cell[:] @ (np.eye(3) + eps), scale_atoms=True)
+        a.calc = calc
+        BFGS(a, logfile=None).run(fmax=fmax, steps=1000)
+        return np.asarray(calc.get_property(keys.POLARIZATION, a))
+
+    e = np.zeros((3, 3, 3))
+    for j in range(3):
+        for k in range(j, 3):
+            eps = np.zeros((3, 3))
+            eps[j, k] = eps[k, j] = step
+            dp = (polarization(eps) - polarization(-eps)) / (2 * step)
+            e[:, j, k] = e[:, k, j] = dp if j == k else dp / 2
+    return e
