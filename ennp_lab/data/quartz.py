@@ -23,7 +23,8 @@ from ennp_lab import keys
 from ennp_lab.data.ionic import CoulombReference
 from ennp_lab.spec import ELECTRIC_FIELD_INPUT
 
-__all__ = ["BKS", "BKS_CHARGES", "QUARTZ_CELLPAR", "alpha_quartz", "BKSQuartz", "quartz_piezoelectric_reference"]
+__all__ = ["BKS", "BKS_CHARGES", "QUARTZ_CELLPAR", "alpha_quartz", "relaxed_quartz", "BKSQuartz",
+           "quartz_piezoelectric_reference", "generate_quartz_dataset"]
 
 #: (A eV, b 1/Å, C eV·Å⁶) for the pairs (Z_i, Z_j); Si–Si has no short-range term
 BKS = {(8, 14): (18003.7572, 4.87318, 133.5381), (8, 8): (1388.7730, 2.76000, 175.0000)}
@@ -146,3 +147,49 @@ def quartz_piezoelectric_reference(atoms: Atoms, calc: BKSQuartz, step: float = 
             dp = (polarization(eps) - polarization(-eps)) / (2 * step)
             e[:, j, k] = e[:, k, j] = dp if j == k else dp / 2
     return e
+
+
+def relaxed_quartz(fmax: float = 1e-7) -> tuple[Atoms, BKSQuartz]:
+    """α-quartz with the ions relaxed (BFGS to ``fmax``) in the experimental cell under BKS,
+    and the reference calculator whose sites are that crystal's."""
+    from ase.optimize import BFGS
+
+    atoms = alpha_quartz()
+    atoms.calc = BKSQuartz()
+    BFGS(atoms, logfile=None).run(fmax=fmax, steps=2000)
+    crystal = atoms.copy()
+    crystal.calc = None
+    return crystal, BKSQuartz(reference=crystal)
+
+
+def generate_quartz_dataset(n_frames: int = 96, max_strain: float = 0.015, rattle: float = 0.04, max_field: float = 0.05,
+                            seed: int = 0) -> list[Atoms]:
+    """Labelled BKS quartz frames: the relaxed 9-ion cell under random symmetric strains
+    (components uniform in ±``max_strain``), Gaussian rattles (Å) and a random uniform field
+    (components uniform in ±``max_field`` V/Å, stored where the field input is read), with
+    energy, forces, stress and ``info["polarization"]`` (e/Å²) from :class:`BKSQuartz`."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from ennp_lab.spec import write_input
+
+    crystal, calc = relaxed_quartz()
+    rng = np.random.default_rng(seed)
+    frames = []
+    for _ in range(int(n_frames)):
+        eps = rng.uniform(-max_strain, max_strain, (3, 3))
+        atoms = crystal.copy()
+        atoms.set_cell(crystal.cell[:] @ (np.eye(3) + 0.5 * (eps + eps.T)), scale_atoms=True)
+        atoms.positions += rng.normal(scale=rattle, size=atoms.positions.shape)
+        field = rng.uniform(-max_field, max_field, 3)
+        calc.set(electric_field=field)
+        atoms.calc = calc
+        labels = dict(energy=atoms.get_potential_energy(), forces=atoms.get_forces(), stress=atoms.get_stress())
+        polarization = calc.get_property(keys.POLARIZATION, atoms)
+        frame = atoms.copy()
+        frame.calc = SinglePointCalculator(frame, **labels)
+        write_input(frame, ELECTRIC_FIELD_INPUT, field)
+        frame.info["polarization"] = np.asarray(polarization)
+        frame.info["config_type"] = "quartz_in_field"
+        frames.append(frame)
+    calc.set(electric_field=None)
+    return frames

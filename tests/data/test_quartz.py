@@ -7,21 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ase.calculators.fd import calculate_numerical_forces, calculate_numerical_stress
-from ase.optimize import BFGS
 
 from ennp_lab import keys
-from ennp_lab.data.quartz import BKS_CHARGES, BKSQuartz, alpha_quartz, quartz_piezoelectric_reference
+from ennp_lab.data.quartz import BKS_CHARGES, generate_quartz_dataset, quartz_piezoelectric_reference, relaxed_quartz
 from ennp_lab.properties.dielectric import compute_born_charges
 from ennp_lab.properties.piezo import compute_piezoelectric_tensor
 
 
 @pytest.fixture(scope="module")
 def relaxed():
-    atoms = alpha_quartz()
-    atoms.calc = BKSQuartz()
-    BFGS(atoms, logfile=None).run(fmax=1e-7, steps=2000)
-    crystal = atoms.copy()
-    return crystal, BKSQuartz(reference=crystal)
+    return relaxed_quartz()
 
 
 def test_the_reference_is_consistent_in_a_field(relaxed):
@@ -59,3 +54,12 @@ def test_piezoelectric_tensor_two_ways_with_the_class_32_pattern(relaxed):
     expected[0, 0], expected[0, 1], expected[1, 5] = e11, -e11, -e11  # e11 = −e12 = −e26
     expected[0, 3], expected[1, 4] = e14, -e14  # e14 = −e25
     assert np.abs(e - expected).max() <= 1e-3 * abs(e11)  # measured 2e-4 (the finite-difference Hessian's step)
+
+
+def test_the_quartz_data_carry_fields_and_polarizations():
+    frames = generate_quartz_dataset(3, seed=1)
+    fields = [f.info["electric_field"] for f in frames]
+    assert len({tuple(np.round(x, 12)) for x in fields}) == 3 and max(np.abs(x).max() for x in fields) <= 0.05
+    for frame in frames:
+        assert frame.get_forces().shape == (9, 3) and frame.info["polarization"].shape == (3,)
+        assert np.abs(frame.info["polarization"]).max() > 0  # rattled: off the non-polar sites
