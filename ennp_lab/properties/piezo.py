@@ -33,7 +33,8 @@ from ennp_lab.properties.hessian import internal_relaxation
 from ennp_lab.properties.methods import resolve_method
 from ennp_lab.validation import as_real
 
-__all__ = ["PiezoelectricTensor", "compute_piezoelectric_tensor", "VOIGT_PAIRS"]
+__all__ = ["PiezoelectricTensor", "compute_piezoelectric_tensor", "VOIGT_PAIRS", "symmetry_zero_pattern",
+           "longitudinal_response"]
 
 #: Voigt index J → (j, k): 1 xx, 2 yy, 3 zz, 4 yz, 5 xz, 6 xy
 VOIGT_PAIRS = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
@@ -151,3 +152,31 @@ def compute_piezoelectric_tensor(atoms: Atoms, calc: Calculator, relaxed: bool =
     du = internal_relaxation(np.asarray(hessian).reshape(3 * n, 3 * n), lam)  # (3N, 9)
     full = clamped + (z.transpose(1, 0, 2).reshape(3, 3 * n) @ du).reshape(3, 3, 3) / volume
     return PiezoelectricTensor(full, clamped, True, method)
+
+
+def symmetry_zero_pattern(atoms: Atoms, symprec: float = 1e-4) -> np.ndarray:
+    """(3, 6) bool: the Voigt components of e that the crystal's point group forces to zero.
+
+    The point group's Cartesian rotations R (from spglib) project any rank-3 tensor onto the
+    symmetric ones, e ↦ ⟨R ⊗ R ⊗ R⟩ e; a component is forced to zero when that projector's
+    row for it vanishes (its ij(k) entry is zero for every symmetric tensor).
+    """
+    import spglib
+
+    cell = (atoms.cell[:], atoms.get_scaled_positions(), atoms.numbers)
+    rotations = spglib.get_symmetry(cell, symprec=symprec)["rotations"]
+    lattice = atoms.cell[:].T  # columns a_i: x_cart = A x_frac
+    cartesian = [lattice @ r @ np.linalg.inv(lattice) for r in rotations]
+    projector = np.mean([np.einsum("ia,jb,kc->ijkabc", r, r, r).reshape(27, 27) for r in cartesian], axis=0)
+    index = [3 * 3 * i + 3 * j + k for i in range(3) for j, k in VOIGT_PAIRS]
+    # symmetrise in jk, since e is symmetric in its strain indices
+    sym = projector.reshape(3, 3, 3, 27)
+    sym = 0.5 * (sym + sym.transpose(0, 2, 1, 3)).reshape(27, 27)
+    return (np.abs(sym[index]).max(axis=1) < 1e-10).reshape(3, 6)
+
+
+def longitudinal_response(tensor: PiezoelectricTensor, directions: np.ndarray) -> np.ndarray:
+    """e_L(n) = n_i n_j n_k e_ijk (e/Å²) for unit directions (..., 3): the polarization along n
+    per unit of strain along n."""
+    n = np.asarray(directions, dtype=float)
+    return np.einsum("...i,...j,...k,ijk->...", n, n, n, tensor.full)

@@ -8,6 +8,7 @@ from ennp_lab.widgets.chirality import ChiralityPanel
 from ennp_lab.widgets.electrostatics import ElectrostaticsPanel
 from ennp_lab.widgets.elasticity import ElasticityPanel, SurfacePanel
 from ennp_lab.widgets.phonons import PhononPanel
+from ennp_lab.widgets.piezo import PiezoPanel
 from ennp_lab.widgets.structure import StructurePanel
 from ennp_lab.widgets.symmetry import SymmetryPanel
 from ennp_lab.widgets.timestep import TimestepPanel
@@ -20,6 +21,7 @@ __all__ = [
     "ElasticityPanel",
     "ElectrostaticsPanel",
     "PhononPanel",
+    "PiezoPanel",
     "StructurePanel",
     "SurfacePanel",
     "SymmetryPanel",

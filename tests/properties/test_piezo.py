@@ -72,3 +72,26 @@ def test_bad_input_is_named(calc):
         compute_piezoelectric_tensor(_zincblende(), calc, relaxation="newton")
     with pytest.raises(ValueError, match="strain_step"):
         compute_piezoelectric_tensor(_zincblende(), calc, method="finite-difference", strain_step=-1)
+
+
+def test_symmetry_zero_patterns_from_the_point_group():
+    from ennp_lab.data.quartz import alpha_quartz
+    from ennp_lab.properties.piezo import symmetry_zero_pattern
+
+    def allowed(atoms):
+        return {(i + 1, j + 1) for i, j in zip(*np.nonzero(~symmetry_zero_pattern(atoms)))}
+
+    assert allowed(alpha_quartz()) == {(1, 1), (1, 2), (1, 4), (2, 5), (2, 6)}  # class 32
+    assert allowed(_zincblende()) == {(1, 4), (2, 5), (3, 6)}  # 4̄3m
+    assert allowed(bulk("ZnO", "wurtzite", a=3.25, c=5.2)) == {(1, 5), (2, 4), (3, 1), (3, 2), (3, 3)}  # 6mm
+    assert allowed(bulk("NaCl", "rocksalt", a=5.64)) == set()  # centrosymmetric
+
+
+def test_longitudinal_response_is_the_triple_contraction(calc):
+    from ennp_lab.properties.piezo import longitudinal_response
+
+    e = compute_piezoelectric_tensor(_zincblende(), calc)
+    n = np.array([1.0, 1.0, 1.0]) / np.sqrt(3)
+    # 4̄3m: e_L([111]) = 6 n_x n_y n_z e14 = (2/√3) e14, and zero along a cube axis
+    assert longitudinal_response(e, n) == pytest.approx(2 / np.sqrt(3) * e.voigt[0, 3], rel=1e-12)
+    assert abs(longitudinal_response(e, np.array([1.0, 0.0, 0.0]))) <= 1e-12 * abs(e.voigt[0, 3])
