@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from ase.build import bulk
@@ -126,3 +127,13 @@ def test_shipped_nacl_models_load_as_local_and_hybrid():
     assert len(exact) > 10 and max(exact) <= 1e-10
     scan = load_cutoff_scan(record_path("nacl-cutoff-scan"))
     assert set(scan.local) == set(scan.hybrid) and len(scan.local) == 2
+
+
+def test_shipped_quartz_field_model_takes_a_field_and_keeps_the_sum_rule():
+    from ennp_lab.data.quartz import alpha_quartz
+    from ennp_lab.properties.dielectric import compute_born_charges
+
+    model = load_pretrained("quartz-field")
+    assert [s.name for s in model.inputs] == ["electric_field"] and model.species == (8, 14)
+    born = compute_born_charges(alpha_quartz(), ENNPCalculator(model, device="cpu")).charges
+    assert np.abs(born.sum(axis=0)).max() < 1e-10 and born[0, 0, 0] > 1.5 > 0 > -0.5 > born[3, 0, 0]
