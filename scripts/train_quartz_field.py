@@ -4,7 +4,7 @@
 
 Data: :func:`ennp_lab.data.quartz.generate_quartz_dataset` (seed 0): BKS α-quartz cells
 strained (±1.5 %), rattled (0.04 Å) and in random fields (≤ 0.05 V/Å), labelled with
-energy, forces, stress and polarization. The settings of ``tests/models/test_field_training.py``.
+energy, forces, stress and polarization. The recipe of :mod:`ennp_lab.learning.field`, as in the slow test.
 Prints the Born charges and the relaxed-ion e11, e14 of the model and of the reference.
 """
 
@@ -15,10 +15,10 @@ import time
 
 import numpy as np
 
-from ennp_lab import ENNPCalculator, keys
+from ennp_lab import ENNPCalculator
 from ennp_lab.data.quartz import generate_quartz_dataset, quartz_piezoelectric_reference, relaxed_quartz
-from ennp_lab.learning import Target, TrainConfig, train
-from ennp_lab.models import build_ennp, save_model
+from ennp_lab.learning.field import train_field_model
+from ennp_lab.models import save_model
 from ennp_lab.properties.dielectric import compute_born_charges
 from ennp_lab.properties.piezo import compute_piezoelectric_tensor
 from ennp_lab.units import E_PER_A2_TO_C_PER_M2
@@ -31,11 +31,8 @@ def main() -> None:
     parser.add_argument("--out", default="ennp_lab/pretrained/quartz-field.pt")
     args = parser.parse_args()
     frames = generate_quartz_dataset(args.frames, seed=0)
-    model = build_ennp(["Si", "O"], r_max=4.0, channels=12, layers=2, l_max=1, electric_field=True, seed=0)
-    targets = (Target(keys.ENERGY), Target(keys.FORCES), Target(keys.STRESS, 10.0), Target(keys.POLARIZATION, 1000.0))
     start = time.perf_counter()
-    train(model, frames, None, TrainConfig(max_epochs=args.epochs, batch_size=4, lr=5e-3, scheduler="cosine", min_lr=1e-4,
-                                           early_stopping_patience=None, progress=False, targets=targets))
+    model = train_field_model(frames, ["Si", "O"], epochs=args.epochs)
     print(f"trained on {len(frames)} frames, {args.epochs} epochs, {time.perf_counter() - start:.0f} s")
     crystal, reference = relaxed_quartz()
     calc = ENNPCalculator(model, device="cpu")
