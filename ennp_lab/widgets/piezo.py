@@ -41,8 +41,8 @@ class PiezoPanel(Panel):
         self.matrix, self.surface = go.FigureWidget(), go.FigureWidget()
         for control in (self.model, self.alpha, self.beta, self.gamma):
             control.observe(lambda _: self.update(), names="value")
-        self.widget = widgets.VBox([widgets.HBox([self.model, widgets.VBox([self.alpha, self.beta, self.gamma])]),
-                                    self.matrix, self.surface])
+        # one box: the sliders and the 3D view they turn belong together
+        self.widget = widgets.VBox([self.model, self.alpha, self.beta, self.gamma, self.matrix, self.surface])
         self.update()
 
     def rotation(self) -> np.ndarray:
