@@ -248,12 +248,9 @@ def nacl_structures(n_rattled: int = 8, n_strained: int = 8, n_schottky: int = 8
 
 
 def _labelled(frames: list[Atoms], screening: float | None) -> list[Atoms]:
-    calc = nacl_reference(screening)
-    out = []
-    for atoms in frames:
-        labelled = label_frames([atoms], calc, atoms.info["config_type"])[0]
-        labelled.info["screening"] = "none" if screening is None else float(screening)
-        out.append(labelled)
+    out = label_frames(frames, nacl_reference(screening))  # each frame keeps its config_type
+    for atoms in out:
+        atoms.info["screening"] = "none" if screening is None else float(screening)
     return out
 
 

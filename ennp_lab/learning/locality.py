@@ -9,6 +9,7 @@ forces (and stress) only: its charges are latent, learned from those labels.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -76,8 +77,6 @@ def compare_locality(train_frames: Sequence[Atoms], test_frames: Sequence[Atoms]
     """Train the local and the hybrid model (:func:`build_local_and_hybrid`) on
     ``train_frames`` with ``config`` (no validation set: the last weights), evaluate both on
     ``test_frames``."""
-    import time
-
     local, hybrid = build_local_and_hybrid(species, r_max, electrostatics, **options)
     seconds = {}
     for name, model in (("local", local), ("hybrid", hybrid)):

@@ -19,7 +19,6 @@ from importlib import resources
 import torch
 
 from ennp_lab.device import resolve_device, resolve_dtype
-from ennp_lab.models.ennp import ENNP
 from ennp_lab.models.io import load_model
 
 __all__ = ["PRETRAINED", "ENSEMBLES", "RECORDS", "load_pretrained", "load_pretrained_ensemble", "pretrained_path", "record_path"]
@@ -47,8 +46,9 @@ def record_path(name: str):
     return resources.files(__name__) / RECORDS[name]
 
 
-def load_pretrained(name: str, device: str | torch.device = "cpu", dtype: str | torch.dtype | None = "float64") -> ENNP:
-    """Load a shipped model, by default in float64 (for derivatives and Hessians).
+def load_pretrained(name: str, device: str | torch.device = "cpu", dtype: str | torch.dtype | None = "float64"):
+    """Load a shipped model (an :class:`~ennp_lab.models.ennp.ENNP`, or for ``nacl-hybrid`` a ``ChargedENNP``), by
+    default in float64 (for derivatives and Hessians).
 
     Args:
         name: e.g. ``"cu-emt"``.

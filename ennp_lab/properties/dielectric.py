@@ -34,7 +34,7 @@ from ennp_lab.units import COULOMB_EV_A
 from ennp_lab.validation import as_real
 
 __all__ = ["BornCharges", "compute_born_charges", "compute_dielectric_tensor", "InfraredSpectrum",
-           "compute_ir_spectrum", "compute_lo_to_frequencies"]
+           "compute_ir_spectrum", "compute_lo_to_frequencies", "require_field_input", "restoring_field"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def _supports_field(calc) -> bool:
 
 
 @contextmanager
-def _field_set_here(calc):
+def restoring_field(calc):
     """Let a function set the calculator's field; the caller's setting comes back after."""
     previous = calc.parameters.get(keys.ELECTRIC_FIELD)
     try:
@@ -71,18 +71,12 @@ def _field_set_here(calc):
         calc.set(electric_field=previous)
 
 
-def _at_zero_field(atoms: Atoms, calc, name: str) -> np.ndarray:
-    calc.set(electric_field=np.zeros(3))
-    a = atoms.copy()
-    a.calc = calc
-    return np.asarray(calc.get_property(name, a), dtype=float)
-
-
 def _in_field(atoms: Atoms, calc, field: np.ndarray, name: str) -> np.ndarray:
+    """A property of ``atoms`` with the calculator's field set to ``field``."""
     calc.set(electric_field=np.asarray(field, dtype=float))
     a = atoms.copy()
     a.calc = calc
-    return np.asarray(a.get_forces() if name == keys.FORCES else calc.get_property(name, a), dtype=float)
+    return np.asarray(calc.get_property(name, a), dtype=float)
 
 
 def _field_derivative(atoms: Atoms, calc, name: str, step: float) -> np.ndarray:
@@ -95,7 +89,8 @@ def _field_derivative(atoms: Atoms, calc, name: str, step: float) -> np.ndarray:
     return np.asarray(out)
 
 
-def _checked(atoms: Atoms, calc, what: str) -> None:
+def require_field_input(calc, what: str) -> None:
+    """Refuse, naming ``what``, a calculator that declares no electric-field input."""
     if not _supports_field(calc):
         raise ValueError(f"{what} needs a calculator that takes an electric field (a model declaring the "
                          f"'{keys.ELECTRIC_FIELD}' input, e.g. build_ennp(..., electric_field=True)); "
@@ -109,12 +104,12 @@ def compute_born_charges(atoms: Atoms, calc: Calculator, method: str = "auto", f
     Raises:
         ValueError: a calculator without an electric-field input; a bad method or step.
     """
-    _checked(atoms, calc, "Born charges")
+    require_field_input(calc, "Born charges")
     method = resolve_method(calc, method, what="Born-charge")
     step = as_real(field_step, "field_step (V/Å)", 0.0, strict=True)
-    with _field_set_here(calc):
+    with restoring_field(calc):
         if method == "autograd":
-            return BornCharges(_at_zero_field(atoms, calc, keys.BORN_CHARGES))
+            return BornCharges(_in_field(atoms, calc, np.zeros(3), keys.BORN_CHARGES))
         return BornCharges(_field_derivative(atoms, calc, keys.FORCES, step).transpose(1, 0, 2))  # (i, κ, j) → (κ, i, j)
 
 
@@ -127,13 +122,13 @@ def compute_dielectric_tensor(atoms: Atoms, calc: Calculator, method: str = "aut
     """
     if not atoms.pbc.all():
         raise ValueError("a dielectric tensor needs a cell periodic in all three directions")
-    _checked(atoms, calc, "the dielectric tensor")
+    require_field_input(calc, "the dielectric tensor")
     method = resolve_method(calc, method, what="dielectric")
     volume = atoms.get_volume()
     step = as_real(field_step, "field_step (V/Å)", 0.0, strict=True)
-    with _field_set_here(calc):
+    with restoring_field(calc):
         if method == "autograd":
-            alpha = _at_zero_field(atoms, calc, keys.POLARIZABILITY)
+            alpha = _in_field(atoms, calc, np.zeros(3), keys.POLARIZABILITY)
         else:
             alpha = volume * _field_derivative(atoms, calc, keys.POLARIZATION, step)
     alpha = 0.5 * (alpha + alpha.T)

@@ -28,7 +28,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from ennp_lab import keys
-from ennp_lab.properties.dielectric import _checked, _field_set_here
+from ennp_lab.properties.dielectric import require_field_input, restoring_field
 from ennp_lab.properties.hessian import internal_relaxation
 from ennp_lab.properties.methods import resolve_method
 from ennp_lab.validation import as_real
@@ -68,22 +68,17 @@ class PiezoelectricTensor:
         return PiezoelectricTensor(turn(self.full), turn(self.clamped), self.relaxed, self.method)
 
 
-def _strained_copy(atoms: Atoms, eps: np.ndarray) -> Atoms:
-    a = atoms.copy()
-    a.set_cell(atoms.cell[:] @ (np.eye(3) + eps), scale_atoms=True)
-    return a
-
-
 def _strained(atoms: Atoms, calc, eps: np.ndarray, relax: bool, fmax: float, name: str = keys.POLARIZATION) -> np.ndarray:
     """P (3,) (or the forces) of ``atoms`` homogeneously strained by the symmetric ``eps``
     (positions relaxed by BFGS when ``relax``)."""
-    a = _strained_copy(atoms, eps)
+    a = atoms.copy()
+    a.set_cell(atoms.cell[:] @ (np.eye(3) + eps), scale_atoms=True)
     a.calc = calc
     if relax:
         from ase.optimize import BFGS
 
         BFGS(a, logfile=None).run(fmax=fmax, steps=1000)
-    return np.asarray(a.get_forces() if name == keys.FORCES else calc.get_property(name, a), dtype=float)
+    return np.asarray(calc.get_property(name, a), dtype=float)
 
 
 def _strain_derivative(atoms: Atoms, calc, step: float, relax: bool, fmax: float, name: str) -> np.ndarray:
@@ -121,13 +116,13 @@ def compute_piezoelectric_tensor(atoms: Atoms, calc: Calculator, relaxed: bool =
 
     if not atoms.pbc.all():
         raise ValueError("a piezoelectric tensor needs a cell periodic in all three directions")
-    _checked(atoms, calc, "the piezoelectric tensor")
+    require_field_input(calc, "the piezoelectric tensor")
     method = resolve_method(calc, method, what="piezoelectric")
     if relaxation not in ("internal-strain", "bfgs"):
         raise ValueError(f"relaxation must be 'internal-strain' or 'bfgs', got {relaxation!r}")
     step = as_real(strain_step, "strain_step", 0.0, strict=True)
     volume, n = atoms.get_volume(), len(atoms)
-    with _field_set_here(calc):
+    with restoring_field(calc):
         calc.set(electric_field=np.zeros(3))
         if method == "autograd":
             mixed = keys.second_derivative(keys.ELECTRIC_FIELD, keys.STRAIN)
