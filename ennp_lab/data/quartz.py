@@ -1,14 +1,13 @@
 """A rigid-ion reference for α-quartz in an electric field: the BKS potential (van Beest,
-Kramer & van Santen, Phys. Rev. Lett. 64, 1955 (1990)) with matscipy's Ewald, written
-independently of ennp_lab's model path.
+Kramer & van Santen, Phys. Rev. Lett. 64, 1955 (1990)) as a
+:class:`~ennp_lab.data.rigid_ion.RigidIonInField` (matscipy's Ewald, independent of ennp_lab's
+model path).
 
     E(R, ℰ) = Σ_{i<j} [ k q_i q_j / r_ij + A_ij e^{−b_ij r_ij} − C_ij / r_ij⁶ ] − ℰ · Σ_i q_i u_i
 
-with q_Si = +2.4 e, q_O = −1.2 e, the Coulomb sum by matscipy's Ewald (any cell), the short
-range summed to ``cutoff`` and shifted to zero there, and u_i = r_i − r_i⁰ M the displacement of ion i from its site in the non-polar
-reference crystal (M = cell₀⁻¹ cell carries the sites along with a strain). The
-polarization is P = (1/Ω) Σ_i q_i u_i: the branch of the polarization lattice through the
-symmetric crystal (P = 0 there, as class 32 requires); Born charges are q_i exactly.
+with q_Si = +2.4 e, q_O = −1.2 e, the short range summed to ``cutoff`` and shifted to zero
+there, and u_i the displacement of ion i from its site in the symmetric crystal (P = 0
+there, as class 32 requires); Born charges are q_i exactly.
 """
 
 from __future__ import annotations
@@ -16,12 +15,10 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 from ase.build import make_supercell
-from ase.calculators.calculator import Calculator, all_changes
 from ase.spacegroup import crystal
 
 from ennp_lab import keys
-from ennp_lab.data.ionic import CoulombReference
-from ennp_lab.spec import ELECTRIC_FIELD_INPUT
+from ennp_lab.data.rigid_ion import RigidIonInField, label_in_fields
 
 __all__ = ["BKS", "BKS_CHARGES", "QUARTZ_CELLPAR", "alpha_quartz", "relaxed_quartz", "BKSQuartz",
            "quartz_piezoelectric_reference", "generate_quartz_dataset"]
@@ -48,39 +45,14 @@ def alpha_quartz(orthorhombic: bool = False, cellpar=QUARTZ_CELLPAR) -> Atoms:
     return atoms
 
 
-class BKSQuartz(Calculator):
-    """The BKS rigid-ion model of SiO₂ in a uniform field (module docstring).
+class BKSQuartz(RigidIonInField):
+    """The BKS rigid-ion model of SiO₂ in a uniform field (module docstring; the field, the
+    sites and P as in :class:`~ennp_lab.data.rigid_ion.RigidIonInField`)."""
 
-    Args:
-        reference: the non-polar crystal whose sites define the displacements u (its cell
-            and positions; default: the structure first calculated).
-        electric_field: ℰ (3,) V/Å (a parameter: ``calc.set(electric_field=...)``).
-        cutoff: short-range cutoff (Å).
+    charges = BKS_CHARGES
+    label = "BKS reference"
 
-    Raises:
-        ValueError: elements other than Si and O, or a field that is not 3 finite numbers.
-    """
-
-    implemented_properties = ["energy", "free_energy", "forces", "stress", keys.POLARIZATION]
-    default_parameters = {"electric_field": None}
-    discard_results_on_any_change = True  # a new field means new forces
-    #: what :mod:`ennp_lab.properties.dielectric` looks for: this calculator takes a field
-    inputs = (ELECTRIC_FIELD_INPUT,)
-
-    def __init__(self, reference: Atoms | None = None, cutoff: float = 8.0, accuracy: float = 1e-10, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.cutoff = float(cutoff)
-        self.coulomb = CoulombReference(accuracy, 10.0)
-        self.reference = None if reference is None else reference.copy()
-
-    def _field(self) -> np.ndarray:
-        value = self.parameters.get("electric_field")
-        field = np.zeros(3) if value is None else np.asarray(value, dtype=float).reshape(-1)
-        if field.shape != (3,) or not np.all(np.isfinite(field)):
-            raise ValueError(f"electric_field must be 3 finite numbers (V/Å), got {value!r}")
-        return field
-
-    def _short_range(self, atoms: Atoms):
+    def short_range(self, atoms: Atoms):
         from matscipy.neighbours import neighbour_list
 
         i, j, d, D = neighbour_list("ijdD", atoms, self.cutoff)
@@ -94,37 +66,8 @@ class BKSQuartz(Calculator):
         forces = np.zeros((len(atoms), 3))
         np.add.at(forces, i, 0.5 * f)
         np.add.at(forces, j, -0.5 * f)  # every pair appears in both orders
-        virial = -0.5 * np.einsum("p,pa,pb->ab", de / d, D, D)
-        return 0.5 * e.sum(), forces, virial
-
-    def displacements(self, atoms: Atoms) -> np.ndarray:
-        """u (N, 3) Å: each ion from its reference site carried along with the cell."""
-        ref = self.reference
-        if ref is None or len(ref) != len(atoms) or np.any(ref.numbers != atoms.numbers):
-            raise ValueError("BKSQuartz needs the reference crystal of these atoms (same atoms, same order)")
-        sites = ref.positions @ np.linalg.solve(ref.cell[:], atoms.cell[:])
-        return atoms.positions - sites
-
-    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-        super().calculate(atoms, properties, system_changes)
-        a = self.atoms
-        if not set(a.numbers.tolist()) <= {8, 14}:
-            raise ValueError(f"the BKS reference knows Si and O only, got {a.get_chemical_formula()}")
-        if self.reference is None:
-            self.reference = a.copy()
-        q = np.array([BKS_CHARGES[int(z)] for z in a.numbers])
-        field = self._field()
-        probe = a.copy()
-        probe.set_initial_charges(q)
-        probe.calc = self.coulomb
-        e_c, f_c, s_c = probe.get_potential_energy(), probe.get_forces(), probe.get_stress()
-        e_s, f_s, virial = self._short_range(a)
-        u = self.displacements(a)
-        volume = a.get_volume()
-        energy = e_c + e_s - float(field @ (q @ u))
-        voigt = [[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
-        self.results = {"energy": energy, "free_energy": energy, "forces": f_c + f_s + q[:, None] * field[None, :],
-                        "stress": s_c - virial[voigt[0], voigt[1]] / volume, keys.POLARIZATION: q @ u / volume}
+        stress = 0.5 * np.einsum("p,pa,pb->ab", de / d, D, D) / atoms.get_volume()
+        return 0.5 * e.sum(), forces, stress
 
 
 def quartz_piezoelectric_reference(atoms: Atoms, calc: BKSQuartz, step: float = 1e-4, fmax: float = 1e-7) -> np.ndarray:
@@ -168,28 +111,14 @@ def generate_quartz_dataset(n_frames: int = 96, max_strain: float = 0.015, rattl
     (components uniform in ±``max_strain``), Gaussian rattles (Å) and a random uniform field
     (components uniform in ±``max_field`` V/Å, stored where the field input is read), with
     energy, forces, stress and ``info["polarization"]`` (e/Å²) from :class:`BKSQuartz`."""
-    from ase.calculators.singlepoint import SinglePointCalculator
-
-    from ennp_lab.spec import write_input
-
     crystal, calc = relaxed_quartz()
     rng = np.random.default_rng(seed)
-    frames = []
+    structures, fields = [], []
     for _ in range(int(n_frames)):
         eps = rng.uniform(-max_strain, max_strain, (3, 3))
         atoms = crystal.copy()
         atoms.set_cell(crystal.cell[:] @ (np.eye(3) + 0.5 * (eps + eps.T)), scale_atoms=True)
         atoms.positions += rng.normal(scale=rattle, size=atoms.positions.shape)
-        field = rng.uniform(-max_field, max_field, 3)
-        calc.set(electric_field=field)
-        atoms.calc = calc
-        labels = dict(energy=atoms.get_potential_energy(), forces=atoms.get_forces(), stress=atoms.get_stress())
-        polarization = calc.get_property(keys.POLARIZATION, atoms)
-        frame = atoms.copy()
-        frame.calc = SinglePointCalculator(frame, **labels)
-        write_input(frame, ELECTRIC_FIELD_INPUT, field)
-        frame.info["polarization"] = np.asarray(polarization)
-        frame.info["config_type"] = "quartz_in_field"
-        frames.append(frame)
-    calc.set(electric_field=None)
-    return frames
+        structures.append(atoms)
+        fields.append(rng.uniform(-max_field, max_field, 3))
+    return label_in_fields(structures, calc, fields, "quartz_in_field")

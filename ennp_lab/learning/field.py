@@ -1,7 +1,8 @@
 """Training a field-aware ENNP on energies, forces, stress and polarization.
 
-The recipe behind the shipped ``quartz-field`` model (``scripts/train_quartz_field.py``)
-and the slow test of its Born charges: ``build_ennp(..., electric_field=True)`` trained
+The recipe behind the shipped ``quartz-field`` and ``batio3-field`` models
+(``scripts/train_quartz_field.py``, ``scripts/train_batio3_field.py``) and the slow test of
+quartz's Born charges: ``build_ennp(..., electric_field=True)`` trained
 with the polarization as a target beside E, F and σ, so that ∂E/∂ℰ is fitted directly and
 the Born charges ∂F/∂ℰ through the forces in random fields.
 """
@@ -17,10 +18,12 @@ from ennp_lab.learning.config import TrainConfig
 from ennp_lab.learning.targets import Target
 from ennp_lab.learning.train import train
 
-__all__ = ["QUARTZ_FIELD_MODEL", "field_targets", "train_field_model"]
+__all__ = ["QUARTZ_FIELD_MODEL", "BATIO3_FIELD_MODEL", "field_targets", "train_field_model"]
 
 #: the ENNP options of ``quartz-field``
 QUARTZ_FIELD_MODEL = dict(r_max=4.0, channels=12, layers=2, l_max=1, seed=0)
+#: the ENNP options of ``batio3-field`` (beyond the nearest Ba–Ba, Ti–Ti distance a₀ ≈ 4.0 Å)
+BATIO3_FIELD_MODEL = dict(r_max=4.5, channels=12, layers=2, l_max=1, seed=0)
 
 
 def field_targets(polarization_weight: float = 1000.0) -> tuple[Target, ...]:

@@ -17,7 +17,7 @@ Velocity Verlet's harmonic stability limit Δt_max = 2/ω_max
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 from ase import Atoms, units
@@ -142,6 +142,7 @@ def run_md(
     seed: int = 0,
     progress: bool = False,
     guard: MDGuard | None = MDGuard(),
+    drive: Callable[[float], None] | None = None,
 ) -> MDResult:
     """Run MD from ``atoms`` (not modified) with ``calc``.
 
@@ -160,6 +161,9 @@ def run_md(
         guard: stops a run that has left physics (:class:`MDGuard`: energy error,
             temperature, largest force, closest pair), on by default; None turns it off.
             A run also stops when energies turn non-finite.
+        drive: called with the time (fs) before each step and before the first energy, to
+            change the calculator with time (a field ramp); it must reset the calculator's
+            results, as ``calc.set`` of a changed parameter does.
 
     Returns:
         :class:`MDResult` (``stop_reason`` says why a run stopped early).
@@ -194,6 +198,8 @@ def run_md(
             system, timestep=dt * units.fs, temperature_K=temperature, friction=friction / units.fs, fixcm=False, rng=rng
         )
 
+    if drive is not None:
+        drive(0.0)
     n = len(system)
     potential, kinetic, frames = [], [], []
     stop_reason = None
@@ -220,6 +226,8 @@ def run_md(
                                           2.0 * ekin / (3.0 * n * units.kB), reference, ensemble == "nve")
                 if stop_reason is not None:
                     break
+            if drive is not None:
+                drive((step + 1) * dt)
     except ValueError as error:  # the structure broke apart (atoms on top of each other, ...)
         stop_reason = f"unstable at step {len(potential)}: {error}"
     finally:

@@ -9,6 +9,7 @@ from ennp_lab.widgets.electrostatics import ElectrostaticsPanel
 from ennp_lab.widgets.elasticity import ElasticityPanel, SurfacePanel
 from ennp_lab.widgets.phonons import PhononPanel
 from ennp_lab.widgets.piezo import PiezoPanel
+from ennp_lab.widgets.polarization import PolarizationPanel
 from ennp_lab.widgets.structure import StructurePanel
 from ennp_lab.widgets.symmetry import SymmetryPanel
 from ennp_lab.widgets.timestep import TimestepPanel
@@ -22,6 +23,7 @@ __all__ = [
     "ElectrostaticsPanel",
     "PhononPanel",
     "PiezoPanel",
+    "PolarizationPanel",
     "StructurePanel",
     "SurfacePanel",
     "SymmetryPanel",
