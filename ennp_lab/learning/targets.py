@@ -12,8 +12,13 @@ the targets are given, with
 * ``"gaussian_nll"`` (forces with a per-atom log-variance head s_i = log σ_i²):
   mean_{i,α} ½ [r_iα²/σ_i² + log σ_i²] with r = stop_gradient(F − F̂), so the mean forces
   are fitted by their own squared error and σ_i² learns the squared residual;
-* a callable ``loss(prediction, label) -> scalar tensor`` (e.g. a loss folded by a
-  period, for a polarization defined modulo a quantum).
+* a callable ``loss(prediction, label) -> scalar tensor``.
+
+A polarization target with ``quantum_charge`` q_Q set is *folded* (as allegro-pol does):
+its residual ΔP = P̂ − P is moved by whole quanta Q_i = q_Q a_i/Ω of each structure's cell
+to the branch through zero before the loss
+(:func:`~ennp_lab.properties.polarization.fold_difference`), so a label reported on
+another branch of the polarization lattice costs nothing extra.
 
 Labels: energy, forces and stress come from the frame's calculator results (what ASE
 writes to extxyz); any other target from ``atoms.info[label]`` (per structure) or
@@ -53,6 +58,8 @@ class Target:
         loss: "mse", "mae", "gaussian_nll" or a callable (module docstring).
         label: where the label is kept (default: ``name``).
         variance: for "gaussian_nll", the per-atom 0e head holding log σ².
+        quantum_charge: fold the residual by the polarization quanta of this charge (e)
+            before the loss (a per-structure 3-vector target such as the polarization).
     """
 
     name: str
@@ -60,6 +67,7 @@ class Target:
     loss: str | Callable = "mse"
     label: str | None = None
     variance: str | None = None
+    quantum_charge: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -70,6 +78,9 @@ class Target:
             raise ValueError(f"target {self.name!r}: unknown loss {self.loss!r}; choose from {LOSSES} or pass a callable")
         if self.loss == "gaussian_nll" and (self.name != keys.FORCES or not self.variance):
             raise ValueError("a gaussian_nll target is the forces with variance=<name of a per-atom log-variance head>")
+        if self.quantum_charge is not None and not (isinstance(self.quantum_charge, (int, float))
+                                                    and not isinstance(self.quantum_charge, bool) and self.quantum_charge > 0):
+            raise ValueError(f"target {self.name!r}: quantum_charge must be a positive number (e), got {self.quantum_charge!r}")
 
     @property
     def key(self) -> str:
@@ -125,10 +136,24 @@ def read_label(atoms: Atoms, target: Target, index: int, per_atom: bool) -> np.n
 
 
 def target_loss(target: Target, prediction: torch.Tensor, label: torch.Tensor, atoms_per_structure: torch.Tensor | None = None,
-                variance: torch.Tensor | None = None) -> torch.Tensor:
+                variance: torch.Tensor | None = None, cells: torch.Tensor | None = None) -> torch.Tensor:
     """L_t for the labelled entries (module docstring). ``prediction`` and ``label`` have
     the same shape; the energy is compared per atom when ``atoms_per_structure`` (B,)
-    is given; ``variance`` holds the log σ² (N, 1) for "gaussian_nll"."""
+    is given; ``variance`` holds the log σ² (N, 1) for "gaussian_nll"; ``cells`` (B, 3, 3)
+    the structures' cells for a folded target.
+
+    Raises:
+        ValueError: a folded target without cells or with a prediction that is not (B, 3).
+    """
+    if target.quantum_charge is not None:
+        from ennp_lab.properties.polarization import fold_difference
+
+        if cells is None or prediction.shape != (len(cells), 3):
+            raise ValueError(f"target {target.name!r} is folded by a polarization quantum: it needs (B, 3) values "
+                             f"and the B cells, got {tuple(prediction.shape)} and "
+                             f"{None if cells is None else tuple(cells.shape)}")
+        volume = torch.linalg.det(cells).abs()[:, None, None]
+        label = prediction.detach() - fold_difference(prediction.detach() - label, target.quantum_charge * cells / volume)
     if target.loss == "gaussian_nll":
         residual2 = (prediction - label).detach() ** 2
         return (0.5 * (residual2 * torch.exp(-variance) + variance)).mean()

@@ -159,14 +159,16 @@ def batch_loss(out: dict[str, torch.Tensor], batch: Batch, targets: Sequence[Tar
                 raise ValueError(f"target {t.name!r}: labels of shape {tuple(label.shape[1:])} per entry for a prediction "
                                  f"of shape {tuple(prediction.shape[1:])}")
             label = label.reshape(prediction.shape)  # e.g. a scalar info label for a (B, 1) head
+        cells = batch.graph.cell if t.quantum_charge is not None else None
         if not bool(mask.all()):  # only the structures (or their atoms) that carry the label
             mask = mask[batch.graph.batch] if t.key in batch.atom_labels else mask
             prediction, label = prediction[mask], label[mask]
+            cells = None if cells is None else cells[mask]
         if prediction.numel() == 0:
             continue
         per_atom_energy = n.to(label.dtype) if t.name == keys.ENERGY else None
         variance = out[keys.per_atom(t.variance)] if t.variance else None
-        term = t.weight * target_loss(t, prediction, label, per_atom_energy, variance)
+        term = t.weight * target_loss(t, prediction, label, per_atom_energy, variance, cells)
         loss = term if loss is None else loss + term
     if loss is None:
         raise ValueError("no target of the loss has labels in this batch")

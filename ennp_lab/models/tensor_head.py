@@ -126,6 +126,15 @@ class CartesianTensorModel(ModelBase):
         return self.backbone.inputs
 
     @property
+    def energy_shift(self) -> torch.Tensor:
+        """The backbone's per-species shift (what the training engine fits first)."""
+        return self.backbone.energy_shift
+
+    @property
+    def energy_scale(self) -> torch.Tensor:
+        return self.backbone.energy_scale
+
+    @property
     def outputs(self) -> dict[str, OutputSpec]:
         return {head.name: head.spec for head in self.tensor_heads}
 

@@ -16,10 +16,11 @@ structure, on one branch by construction; a reference's P is folded onto it.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ennp_lab.validation import as_real
 
-__all__ = ["polarization_quanta", "fold_polarization", "continuous_branch"]
+__all__ = ["polarization_quanta", "fold_polarization", "fold_difference", "continuous_branch"]
 
 
 def polarization_quanta(cell: np.ndarray, quantum_charge: float = 1.0) -> np.ndarray:
@@ -40,8 +41,20 @@ def fold_polarization(polarization, cell, reference=(0.0, 0.0, 0.0), quantum_cha
     n the rounded coordinates of P − reference in the quanta's basis."""
     quanta = polarization_quanta(cell, quantum_charge)
     p = np.asarray(polarization, dtype=float)
-    n = np.rint(np.linalg.solve(quanta.T, (p - np.asarray(reference, dtype=float)).reshape(-1, 3).T).T)
-    return p - (n @ quanta).reshape(p.shape)
+    diff = (p - np.asarray(reference, dtype=float)).reshape(-1, 3)
+    return p - (diff - fold_difference(diff, np.broadcast_to(quanta, (len(diff), 3, 3)))).reshape(p.shape)
+
+
+def fold_difference(diff, quanta):
+    """ΔP (B, 3) minus the whole quanta nearest it, ΔP − Σ_i n_i Q_i with n = round(coordinates
+    of ΔP in the basis of the rows Q_i of ``quanta`` (B, 3, 3)): the difference on the branch
+    through zero. NumPy arrays or torch tensors alike (for folded losses: the rounding is
+    constant almost everywhere, so gradients pass to ΔP unchanged)."""
+    if isinstance(diff, torch.Tensor):
+        n = torch.round(torch.linalg.solve(quanta.transpose(1, 2), diff.unsqueeze(-1)).squeeze(-1))
+        return diff - (n.unsqueeze(-1) * quanta).sum(dim=1)
+    n = np.rint(np.linalg.solve(np.swapaxes(quanta, 1, 2), diff[..., None])[..., 0])
+    return diff - np.einsum("bi,bij->bj", n, quanta)
 
 
 def continuous_branch(polarizations, cells, quantum_charge: float = 1.0) -> np.ndarray:
