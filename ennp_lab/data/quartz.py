@@ -106,11 +106,17 @@ def relaxed_quartz(fmax: float = 1e-7) -> tuple[Atoms, BKSQuartz]:
 
 
 def generate_quartz_dataset(n_frames: int = 96, max_strain: float = 0.015, rattle: float = 0.04, max_field: float = 0.05,
-                            seed: int = 0) -> list[Atoms]:
+                            seed: int = 0, relax: bool = False, fmax: float = 1e-5) -> list[Atoms]:
     """Labelled BKS quartz frames: the relaxed 9-ion cell under random symmetric strains
-    (components uniform in ±``max_strain``), Gaussian rattles (Å) and a random uniform field
+    (components uniform in ±``max_strain``), Gaussian rattles (Å), with ``relax`` the ions
+    then relaxed by BFGS (to ``fmax`` eV/Å) in the strained cell, and a random uniform field
     (components uniform in ±``max_field`` V/Å, stored where the field input is read), with
-    energy, forces, stress and ``info["polarization"]`` (e/Å²) from :class:`BKSQuartz`."""
+    energy, forces, stress and ``info["polarization"]`` (e/Å²) from :class:`BKSQuartz`.
+
+    Without rattles the frames pin what the piezoelectric tensor is made of: the clamped-ion
+    crystal (P = 0 exactly) and, relaxed, the relaxed-ion response (forces ≈ 0)."""
+    from ase.optimize import BFGS
+
     crystal, calc = relaxed_quartz()
     rng = np.random.default_rng(seed)
     structures, fields = [], []
@@ -118,7 +124,12 @@ def generate_quartz_dataset(n_frames: int = 96, max_strain: float = 0.015, rattl
         eps = rng.uniform(-max_strain, max_strain, (3, 3))
         atoms = crystal.copy()
         atoms.set_cell(crystal.cell[:] @ (np.eye(3) + 0.5 * (eps + eps.T)), scale_atoms=True)
-        atoms.positions += rng.normal(scale=rattle, size=atoms.positions.shape)
+        atoms.positions += rng.normal(scale=rattle, size=atoms.positions.shape) if rattle else 0.0
+        if relax:
+            atoms.calc = calc
+            BFGS(atoms, logfile=None).run(fmax=fmax, steps=1000)
+            atoms.calc = None
         structures.append(atoms)
-        fields.append(rng.uniform(-max_field, max_field, 3))
-    return label_in_fields(structures, calc, fields, "quartz_in_field")
+        fields.append(rng.uniform(-max_field, max_field, 3) if max_field else np.zeros(3))
+    kind = "relaxed_strain" if relax else ("in_field" if rattle else "clamped_strain")
+    return label_in_fields(structures, calc, fields, f"quartz_{kind}")
