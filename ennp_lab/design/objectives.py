@@ -1,0 +1,126 @@
+"""Design objectives: a value to minimise and its gradient with respect to the positions.
+
+An objective is called on a structure and returns ``(value, gradient)`` with the gradient
+(N, 3) in value units per Å. Targets come from what the models give, differentiated by
+autograd; constraints are soft penalties; :class:`Combined` adds weighted terms:
+
+* :class:`ModelScalar`: one component of a model output or head (energy, a tensor head,
+  the chirality pseudoscalar of ``chirality-o3``, …), times ``scale`` (−1 to maximise);
+* :class:`EnergyCeiling`: k · max(0, E − E_max)² with E from any ASE calculator (an
+  ENNP, GFN2-xTB, EMT): stay near a minimum of the energy;
+* :class:`MinimumDistance`: k · Σ_pairs max(0, d_min − r_ij)²: atoms may not collide.
+
+An objective that does not depend on the positions is refused by the design loop (its
+gradient is zero at the start).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+from ennp_lab.graph.data import AtomGraph
+from ennp_lab.models.interface import declared_outputs
+from ennp_lab.validation import as_real
+
+__all__ = ["Objective", "ModelScalar", "EnergyCeiling", "MinimumDistance", "Combined"]
+
+
+class Objective:
+    """``objective(atoms) -> (value, gradient (N, 3))``; ``name`` labels it in records."""
+
+    name = "objective"
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        raise NotImplementedError
+
+
+class ModelScalar(Objective):
+    """``scale`` × ``model``'s output ``output`` (index ``component`` into one structure's
+    value), differentiated by autograd with respect to the positions.
+
+    Raises:
+        ValueError: an output the model does not give (naming those it does).
+    """
+
+    def __init__(self, model, output: str, component: Sequence[int] | int | None = None, scale: float = 1.0,
+                 name: str | None = None) -> None:
+        known = {"energy", *declared_outputs(model)}
+        if output not in known:
+            raise ValueError(f"the model gives no output {output!r}; it gives {sorted(known)}")
+        self.model, self.output, self.scale = model, output, as_real(scale, "scale")
+        self.component = () if component is None else tuple(np.atleast_1d(component).astype(int).tolist())
+        self.name = name or (f"{scale:+g}·{output}" + (f"{list(self.component)}" if self.component else ""))
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        graph = AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.model.device)
+        positions = graph.positions.detach().clone().requires_grad_(True)
+        value = self.model(graph, positions)[self.output][0]
+        value = value[self.component] if self.component else value
+        if value.numel() != 1:
+            raise ValueError(f"output {self.output!r} has {value.numel()} components: give component= to pick one")
+        value = self.scale * value.reshape(())
+        (gradient,) = torch.autograd.grad(value, positions, allow_unused=True)
+        gradient = torch.zeros_like(positions) if gradient is None else gradient
+        return float(value.detach()), gradient.detach().cpu().numpy().astype(float)
+
+
+class EnergyCeiling(Objective):
+    """k · max(0, E − ``e_max``)² (eV²·k) with E from ``calc``: a soft "stay within
+    ``e_max``" (e.g. the starting energy plus a window)."""
+
+    def __init__(self, calc: Calculator, e_max: float, strength: float = 10.0) -> None:
+        self.calc, self.e_max = calc, as_real(e_max, "e_max (eV)")
+        self.strength = as_real(strength, "strength", 0.0)
+        self.name = f"energy ≤ {self.e_max:.3f} eV"
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        a = atoms.copy()
+        a.calc = self.calc
+        excess = a.get_potential_energy() - self.e_max
+        if excess <= 0:
+            return 0.0, np.zeros((len(a), 3))
+        return self.strength * excess**2, -2.0 * self.strength * excess * a.get_forces()
+
+
+class MinimumDistance(Objective):
+    """k · Σ_{i<j} max(0, d_min − r_ij)² over pairs (minimum image in periodic cells)."""
+
+    def __init__(self, d_min: float = 0.9, strength: float = 10.0) -> None:
+        self.d_min = as_real(d_min, "d_min (Å)", 0.0, strict=True)
+        self.strength = as_real(strength, "strength", 0.0)
+        self.name = f"distances ≥ {self.d_min:g} Å"
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        from ase.neighborlist import neighbor_list
+
+        i, j, d, vec = neighbor_list("ijdD", atoms, self.d_min)  # both orders: halve
+        short = self.d_min - d
+        value = 0.5 * self.strength * float(np.sum(short**2))
+        g = np.zeros((len(atoms), 3))
+        np.add.at(g, j, (-2.0 * self.strength * short / np.maximum(d, 1e-12))[:, None] * vec)  # ∂/∂r_j of k(d_min − r_ij)², each pair once per end
+        return value, g
+
+
+class Combined(Objective):
+    """Σ_t w_t f_t of (weight, objective) terms; ``terms(atoms)`` gives each value."""
+
+    def __init__(self, terms: Sequence[tuple[float, Objective]]) -> None:
+        if not terms:
+            raise ValueError("Combined needs at least one (weight, objective) term")
+        self.terms = [(as_real(w, "weight"), f) for w, f in terms]
+        self.name = " + ".join(f"{w:g}·[{f.name}]" for w, f in self.terms)
+
+    def values(self, atoms: Atoms) -> dict[str, float]:
+        return {f.name: f(atoms)[0] for _, f in self.terms}
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        value, gradient = 0.0, np.zeros((len(atoms), 3))
+        for w, f in self.terms:
+            v, g = f(atoms)
+            value, gradient = value + w * v, gradient + w * g
+        return value, gradient
