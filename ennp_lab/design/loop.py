@@ -70,6 +70,7 @@ class DesignResult:
     Attributes:
         frames: the structure at every accepted step (the start first).
         values: (M,) the objective at each.
+        gradients: (M, N, 3) the raw gradient at each (value units per Å).
         rigid_fraction: (M,) |rigid part of g| / |g| at each.
         drift: (M, 2) centroid displacement (Å) and rotation (°) from the start.
         projected: whether the rigid motions were removed.
@@ -79,11 +80,16 @@ class DesignResult:
 
     frames: tuple[Atoms, ...]
     values: np.ndarray
+    gradients: np.ndarray
     rigid_fraction: np.ndarray
     drift: np.ndarray
     projected: bool
     stop_reason: str
     evaluations: int
+
+    def projected_gradients(self, metric: Metric = "unweighted") -> np.ndarray:
+        """(M, N, 3) each recorded gradient with the rigid motions of its frame removed."""
+        return np.array([project_rigid(f, g, metric) for f, g in zip(self.frames, self.gradients)])
 
     @property
     def final(self) -> Atoms:
@@ -116,7 +122,7 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
     if not np.abs(g).max() > 0:
         raise ValueError(f"the objective {objective.name!r} does not depend on the positions here (zero gradient): "
                          "nothing to design")
-    frames, values, fractions, drift = [current.copy()], [value], [], [(0.0, 0.0)]
+    frames, values, gradients, fractions, drift = [current.copy()], [value], [g], [], [(0.0, 0.0)]
     evaluations, stop = 1, f"ran {steps} steps"
 
     def fraction(gradient):
@@ -156,10 +162,11 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
         alpha = min(alpha * 1.2, max_step)
         frames.append(current.copy())
         values.append(value)
+        gradients.append(g)
         fractions.append(fraction(g))
         drift.append(rigid_drift(frames[0], current))
     else:
         if target is not None and value <= target:
             stop = f"reached the target {target:g}"
-    return DesignResult(tuple(frames), np.array(values), np.array(fractions), np.array(drift), bool(project), stop,
+    return DesignResult(tuple(frames), np.array(values), np.array(gradients), np.array(fractions), np.array(drift), bool(project), stop,
                         evaluations)

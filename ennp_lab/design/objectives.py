@@ -8,7 +8,13 @@ autograd; constraints are soft penalties; :class:`Combined` adds weighted terms:
   the chirality pseudoscalar of ``chirality-o3``, …), times ``scale`` (−1 to maximise);
 * :class:`EnergyCeiling`: k · max(0, E − E_max)² with E from any ASE calculator (an
   ENNP, GFN2-xTB, EMT): stay near a minimum of the energy;
-* :class:`MinimumDistance`: k · Σ_pairs max(0, d_min − r_ij)²: atoms may not collide.
+* :class:`MinimumDistance`: k · Σ_pairs max(0, d_min − r_ij)²: atoms may not collide;
+* :class:`TimestepTarget`: ((λ_max − λ*)/λ*)² for the largest eigenvalue of the
+  mass-weighted Hessian (λ* from a target velocity-Verlet limit Δt* = 2/√λ*): λ_max and
+  its eigenvector ṽ by Lanczos on autograd Hessian-vector products
+  (:func:`~ennp_lab.properties.stability.compute_lambda_max`), the gradient
+  ∂λ/∂r = ∂(uᵀ H(r) u)/∂r at fixed u = M^{-1/2} ṽ (first-order perturbation theory) by
+  a third autograd pass.
 
 An objective that does not depend on the positions is refused by the design loop (its
 gradient is zero at the start).
@@ -27,7 +33,7 @@ from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.interface import declared_outputs
 from ennp_lab.validation import as_real
 
-__all__ = ["Objective", "ModelScalar", "EnergyCeiling", "MinimumDistance", "Combined"]
+__all__ = ["Objective", "ModelScalar", "EnergyCeiling", "MinimumDistance", "TimestepTarget", "Combined"]
 
 
 class Objective:
@@ -104,6 +110,42 @@ class MinimumDistance(Objective):
         g = np.zeros((len(atoms), 3))
         np.add.at(g, j, (-2.0 * self.strength * short / np.maximum(d, 1e-12))[:, None] * vec)  # ∂/∂r_j of k(d_min − r_ij)², each pair once per end
         return value, g
+
+
+class TimestepTarget(Objective):
+    """((λ_max − λ*)/λ*)² with λ* = (2/Δt*)² for the target ``timestep`` Δt* (fs) and λ_max
+    the model's largest mass-weighted Hessian eigenvalue (module docstring)."""
+
+    def __init__(self, model, timestep: float) -> None:
+        from ennp_lab.units import FS
+
+        self.model = model
+        self.timestep = as_real(timestep, "timestep (fs)", 0.0, strict=True)
+        self.target = (2.0 / (self.timestep * FS)) ** 2
+        self.name = f"Δt_max → {self.timestep:g} fs"
+
+    def timestep_limit(self, atoms: Atoms) -> float:
+        """The model's Δt_max (fs) of ``atoms``."""
+        from ennp_lab.calculator import ENNPCalculator
+        from ennp_lab.properties.stability import compute_max_stable_timestep
+
+        return compute_max_stable_timestep(atoms, ENNPCalculator(self.model, device=self.model.device))
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        from ennp_lab.calculator import ENNPCalculator
+        from ennp_lab.properties.stability import compute_lambda_max
+
+        largest = compute_lambda_max(atoms, ENNPCalculator(self.model, device=self.model.device), mass_weighted=True)
+        u = torch.as_tensor(largest.eigenvector / np.sqrt(atoms.get_masses())[:, None], dtype=self.model.dtype,
+                            device=self.model.device)
+        graph = AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.model.device)
+        positions = graph.positions.detach().clone().requires_grad_(True)
+        energy = self.model(graph, positions)["energy"].sum()
+        (g,) = torch.autograd.grad(energy, positions, create_graph=True)
+        (hu,) = torch.autograd.grad((g * u).sum(), positions, create_graph=True)
+        (d_lambda,) = torch.autograd.grad((hu * u).sum(), positions)
+        residual = (largest.eigenvalue - self.target) / self.target
+        return float(residual**2), (2.0 * residual / self.target * d_lambda).detach().cpu().numpy().astype(float)
 
 
 class Combined(Objective):

@@ -5,6 +5,7 @@ them without a browser.
 """
 
 from ennp_lab.widgets.chirality import ChiralityPanel
+from ennp_lab.widgets.design import DesignPanel
 from ennp_lab.widgets.electrostatics import ElectrostaticsPanel
 from ennp_lab.widgets.elasticity import ElasticityPanel, SurfacePanel
 from ennp_lab.widgets.phonons import PhononPanel
@@ -19,6 +20,7 @@ from ennp_lab.widgets.uncertainty import ActiveLearningPanel, UncertaintyPanel
 __all__ = [
     "ActiveLearningPanel",
     "ChiralityPanel",
+    "DesignPanel",
     "ElasticityPanel",
     "ElectrostaticsPanel",
     "PhononPanel",

@@ -49,9 +49,10 @@ def test_born_charges_sum_rule_and_a_single_valued_p(systems):
 @pytest.mark.slow
 def test_coercive_field_within_25_percent_of_the_reference_loop(systems):
     polar, _, reference, model = systems
-    ref = field_driven_md(polar, reference, **BATIO3_HYSTERESIS)
-    ennp = field_driven_md(polar, model, **BATIO3_HYSTERESIS)
-    assert abs(ennp.coercive_field / ref.coercive_field - 1) <= 0.25  # measured 6 %: 0.199 vs 0.188 V/Å
+    protocol = dict(BATIO3_HYSTERESIS, period=2000.0)  # the shipped record's loop, swept twice as fast
+    ref = field_driven_md(polar, reference, **protocol)
+    ennp = field_driven_md(polar, model, **protocol)
+    assert abs(ennp.coercive_field / ref.coercive_field - 1) <= 0.25  # measured 1.7 %: 0.226 vs 0.222 V/Å (4 ps: 6 %)
     for loop in (ref, ennp):  # a real loop: switched both ways, remanence of the order of P_s
         down, up = loop.coercive_fields
         assert down < 0 < up and loop.remanent_polarization > 0.5 * abs(loop.polarizations[0])

@@ -1,0 +1,100 @@
+"""Design problems shipped as examples, each with the reference that verifies its result.
+
+* :func:`chirality_problem`: make a CHFClBr stereocentre (relaxed by GFN2-xTB) as chiral
+  as possible for the shipped ``chirality-o3`` model (its pseudoscalar head, maximised),
+  while GFN2-xTB (tblite) keeps the energy within ``window`` eV of the start and no two atoms closer
+  than 0.9 Å; verified by the analytic pseudoscalar χ the model was trained on
+  (:func:`~ennp_lab.data.chiral.pseudoscalar_label`) and by xTB's energy.
+* :func:`timestep_problem`: a Cu cell with a vacancy (the shipped ``cu-emt`` ENNP) moved
+  until its velocity-Verlet limit Δt_max = 2/ω_max reaches ``fraction`` of the start's
+  (a stiffer local mode), within ``window`` eV of the start's energy; verified with EMT's
+  own Δt_max (finite-difference Hessian) at the designed structure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ase import Atoms
+
+from ennp_lab.design.loop import DesignResult, run_design
+from ennp_lab.design.objectives import Combined, EnergyCeiling, MinimumDistance, ModelScalar, Objective, TimestepTarget
+
+__all__ = ["DesignProblem", "chirality_problem", "timestep_problem"]
+
+
+@dataclass(frozen=True)
+class DesignProblem:
+    """A start, an objective to minimise, the value that counts as reached, and the
+    reference check ``verify(atoms) -> dict`` of a designed structure."""
+
+    name: str
+    atoms: Atoms
+    objective: Objective
+    target: float | None
+    verify: Callable[[Atoms], dict]
+
+    def compare(self, target: float | None = None, steps: int = 40, step_size: float = 0.02,
+                max_step: float = 0.05) -> dict[str, DesignResult]:
+        """{"projected": …, "naive": …}: the design loop from the start with and without the
+        projection, to ``target`` (default the problem's)."""
+        target = self.target if target is None else target
+        return {label: run_design(self.atoms, self.objective, steps=steps, step_size=step_size, max_step=max_step,
+                                  target=target, project=project) for label, project in (("projected", True), ("naive", False))}
+
+
+def chirality_problem(window: float = 0.3, seed: int = 0) -> DesignProblem:
+    """Maximise ``chirality-o3``'s χ of a stereocentre under a GFN2-xTB energy window."""
+    from tblite.ase import TBLite
+
+    from ennp_lab.data.chiral import pseudoscalar_label, stereocentre
+    from ennp_lab.pretrained import load_pretrained
+
+    from ase.optimize import BFGS
+
+    atoms = stereocentre(("H", "F", "Cl", "Br"), seed=seed)
+    xtb = TBLite(method="GFN2-xTB", verbosity=0)
+    atoms.calc = xtb
+    BFGS(atoms, logfile=None).run(fmax=0.05, steps=200)  # start from xTB's (near) minimum
+    e0 = atoms.get_potential_energy()
+    atoms.calc = None
+    chi = ModelScalar(load_pretrained("chirality-o3"), "chirality", scale=-1.0, name="−χ (chirality-o3)")
+    objective = Combined([(1.0, chi), (1.0, EnergyCeiling(xtb, e0 + window, 20.0)), (1.0, MinimumDistance(0.9))])
+
+    def verify(designed: Atoms) -> dict:
+        a = designed.copy()
+        a.calc = xtb
+        return {"chi_label": pseudoscalar_label(designed), "chi_label_start": pseudoscalar_label(atoms),
+                "chi_model": -chi(designed)[0], "xtb_energy_rise": a.get_potential_energy() - e0}
+
+    return DesignProblem("chirality", atoms, objective, None, verify)
+
+
+def timestep_problem(fraction: float = 0.95, window: float = 0.5, repeat=(2, 1, 1), rattle: float = 0.02,
+                     seed: int = 0) -> DesignProblem:
+    """Reach Δt_max = ``fraction`` × the start's in a Cu cell with a vacancy (``cu-emt``)."""
+    from ase.build import bulk
+    from ase.calculators.emt import EMT
+
+    from ennp_lab.calculator import ENNPCalculator
+    from ennp_lab.pretrained import load_pretrained
+    from ennp_lab.properties.stability import compute_max_stable_timestep
+
+    model = load_pretrained("cu-emt")
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(repeat)
+    del atoms[0]
+    atoms.rattle(rattle, seed=seed)  # no symmetry: the stiffest mode is not degenerate
+    calc = ENNPCalculator(model, device="cpu")
+    start = atoms.copy()
+    start.calc = calc
+    e0 = start.get_potential_energy()
+    goal = fraction * compute_max_stable_timestep(atoms, calc)
+    timestep = TimestepTarget(model, goal)
+    objective = Combined([(1.0, timestep), (1.0, EnergyCeiling(calc, e0 + window, 1.0))])
+
+    def verify(designed: Atoms) -> dict:
+        return {"target_fs": goal, "model_fs": compute_max_stable_timestep(designed, calc),
+                "emt_fs": compute_max_stable_timestep(designed, EMT())}
+
+    return DesignProblem("timestep", atoms, objective, 1e-5, verify)
