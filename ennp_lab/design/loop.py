@@ -1,4 +1,4 @@
-"""The design loop: projected gradient descent with step control, and its record.
+"""The design loop: projected gradient descent (or L-BFGS) with step control, and its record.
 
 Each step evaluates the objective and its gradient g at the current structure, removes
 the rigid motions (:func:`~ennp_lab.design.projector.project_rigid`, the modes of the
@@ -49,6 +49,24 @@ def superpose(start: Atoms, now: Atoms, metric: Metric = "unweighted") -> tuple[
     out = now.copy()
     out.positions = (now.positions - c1) @ r.T + c0
     return out, r
+
+
+def _lbfgs_direction(gradient: np.ndarray, history: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """H·g by the L-BFGS two-loop recursion over (s, y) pairs (newest last); g without memory."""
+    q = gradient.copy()
+    coefficients = []
+    for s, y in reversed(history):
+        rho = 1.0 / float(np.sum(y * s))
+        a = rho * float(np.sum(s * q))
+        q -= a * y
+        coefficients.append((rho, a, s, y))
+    if history:
+        s, y = history[-1]
+        q *= float(np.sum(s * y)) / float(np.sum(y * y))
+    for rho, a, s, y in reversed(coefficients):
+        b = rho * float(np.sum(y * q))
+        q += (a - b) * s
+    return q
 
 
 def rigid_drift(start: Atoms, now: Atoms) -> tuple[float, float]:
@@ -103,13 +121,24 @@ class DesignResult:
 
 def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: float = 0.05, max_step: float = 0.2,
                project: bool = True, metric: Metric = "unweighted", target: float | None = None,
-               gradient_tolerance: float = 1e-8, max_halvings: int = 8, align: bool | None = None) -> DesignResult:
+               gradient_tolerance: float = 1e-8, max_halvings: int = 8, align: bool | None = None,
+               method: str = "gradient", memory: int = 8) -> DesignResult:
     """Minimise ``objective`` from ``atoms`` (not modified; module docstring).
+
+    ``method="lbfgs"`` replaces the normalised gradient step by the L-BFGS step (two-loop
+    recursion over the last ``memory`` pairs of steps and (projected) gradient changes,
+    turned with the structure when it is aligned), capped at ``max_step`` per atom and
+    halved until it lowers the objective, as the gradient steps are.
 
     Raises:
         ValueError: an objective whose gradient is zero at the start (it does not depend on
-            the positions) or not finite, bad step settings.
+            the positions) or not finite, bad step settings, an unknown method.
     """
+    if method not in ("gradient", "lbfgs"):
+        raise ValueError(f"method must be 'gradient' or 'lbfgs', got {method!r}")
+    if method == "lbfgs" and metric != "unweighted":
+        raise ValueError("L-BFGS design runs in the unweighted metric")
+    memory = as_int(memory, "memory", minimum=1)
     steps = as_int(steps, "steps", minimum=0)
     align = bool(project) if align is None else bool(align)
     alpha = as_real(step_size, "step_size (Å)", 0.0, strict=True)
@@ -129,35 +158,58 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
         norm = np.linalg.norm(gradient)
         return float(np.linalg.norm(rigid_components(current, gradient, metric)) / norm) if norm > 0 else 0.0
 
+    def effective(structure, gradient):
+        return project_rigid(structure, gradient, metric) if project else gradient
+
     fractions.append(fraction(g))
+    history: list[tuple[np.ndarray, np.ndarray]] = []  # L-BFGS (s, y) pairs, newest last
     for _ in range(steps):
         if target is not None and value <= target:
             stop = f"reached the target {target:g}"
             break
-        direction = project_rigid(current, g, metric) if project else g
-        if metric == "mass":  # the Eckart step: δr ∝ −g⊥/m
-            direction = direction / current.get_masses()[:, None]
+        pg = effective(current, g)
+        direction = pg / current.get_masses()[:, None] if metric == "mass" else pg  # the Eckart step: δr ∝ −g⊥/m
         largest = np.linalg.norm(direction, axis=1).max()
         if not largest > gradient_tolerance:
             stop = "the (projected) gradient vanished: a stationary point of the objective"
             break
+        if method == "lbfgs":
+            direction = _lbfgs_direction(pg, history)
+            direction = effective(current, direction)
+            if float(np.sum(direction * pg)) <= 0:  # not a descent direction: start the memory afresh
+                history.clear()
+                direction = pg
+            largest = np.linalg.norm(direction, axis=1).max()
+            scale = min(1.0, max_step / largest)  # the quasi-Newton step, capped per atom
+        else:
+            scale = alpha / largest
         for _halving in range(max_halvings + 1):
             trial = current.copy()
-            trial.positions -= alpha * direction / largest
+            trial.positions -= scale * direction
             trial_value, trial_g = objective(trial)
             evaluations += 1
             if np.isfinite(trial_value) and trial_value < value:
                 break
+            scale *= 0.5
             alpha *= 0.5
         else:
-            stop = f"no step lowered the objective (down to {alpha:.2g} Å): a minimum, or a target out of reach"
+            stop = (f"no step lowered the objective (down to {scale * largest:.2g} Å): a minimum, "
+                    "or a target out of reach")
             break
         if not np.all(np.isfinite(trial_g)):
             stop = "the gradient turned non-finite"
             break
+        step_taken = -scale * direction
+        new_pg = effective(trial, trial_g)
         if align and not np.asarray(trial.pbc).any():  # a rigid motion: the objective is unchanged
             trial, rotation = superpose(frames[0], trial, metric)
-            trial_g = trial_g @ rotation.T  # the gradient of an invariant objective turns with the structure
+            trial_g, new_pg, step_taken = trial_g @ rotation.T, new_pg @ rotation.T, step_taken @ rotation.T
+            pg = pg @ rotation.T
+            history = [(a @ rotation.T, b @ rotation.T) for a, b in history]  # the memory turns with the structure
+        if method == "lbfgs":
+            y = new_pg - pg
+            if float(np.sum(step_taken * y)) > 1e-12:
+                history = (history + [(step_taken, y)])[-memory:]
         current, value, g = trial, trial_value, trial_g
         alpha = min(alpha * 1.2, max_step)
         frames.append(current.copy())
@@ -168,5 +220,5 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
     else:
         if target is not None and value <= target:
             stop = f"reached the target {target:g}"
-    return DesignResult(tuple(frames), np.array(values), np.array(gradients), np.array(fractions), np.array(drift), bool(project), stop,
-                        evaluations)
+    return DesignResult(tuple(frames), np.array(values), np.array(gradients), np.array(fractions), np.array(drift),
+                        bool(project), stop, evaluations)

@@ -14,7 +14,10 @@ autograd; constraints are soft penalties; :class:`Combined` adds weighted terms:
   its eigenvector ṽ by Lanczos on autograd Hessian-vector products
   (:func:`~ennp_lab.properties.stability.compute_lambda_max`), the gradient
   ∂λ/∂r = ∂(uᵀ H(r) u)/∂r at fixed u = M^{-1/2} ṽ (first-order perturbation theory) by
-  a third autograd pass.
+  a third autograd pass;
+* :class:`PolarizationTarget`: ((P·n̂ − P*)/P*)² with P and its gradient ∂(P·n̂)/∂r_κ =
+  n̂·Z*_κ/Ω (the Born charges) from any calculator that takes an electric field, at zero
+  field.
 
 An objective that does not depend on the positions is refused by the design loop (its
 gradient is zero at the start).
@@ -33,7 +36,8 @@ from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.interface import declared_outputs
 from ennp_lab.validation import as_real
 
-__all__ = ["Objective", "ModelScalar", "EnergyCeiling", "MinimumDistance", "TimestepTarget", "Combined"]
+__all__ = ["Objective", "ModelScalar", "EnergyCeiling", "MinimumDistance", "TimestepTarget", "PolarizationTarget",
+           "Combined"]
 
 
 class Objective:
@@ -146,6 +150,48 @@ class TimestepTarget(Objective):
         (d_lambda,) = torch.autograd.grad((hu * u).sum(), positions)
         residual = (largest.eigenvalue - self.target) / self.target
         return float(residual**2), (2.0 * residual / self.target * d_lambda).detach().cpu().numpy().astype(float)
+
+
+class PolarizationTarget(Objective):
+    """((P·n̂ − ``target``)/``target``)², P (e/Å²) along ``direction`` from ``calc`` at zero
+    field, its gradient from the Born charges (module docstring).
+
+    Raises:
+        ValueError: a calculator without a field input; a zero direction or target.
+    """
+
+    def __init__(self, calc: Calculator, target: float, direction=(0.0, 0.0, 1.0)) -> None:
+        from ennp_lab.properties.dielectric import require_field_input
+
+        require_field_input(calc, "a polarization target")
+        n = np.asarray(direction, dtype=float).reshape(3)
+        if not np.linalg.norm(n) > 0:
+            raise ValueError("the polarization direction must be a non-zero 3-vector")
+        self.calc, self.direction = calc, n / np.linalg.norm(n)
+        self.target = as_real(target, "target (e/Å²)")
+        if self.target == 0:
+            raise ValueError("a polarization target must be non-zero (its relative error is the objective)")
+        self.name = f"P·n̂ → {self.target:.3g} e/Å²"
+
+    def polarization(self, atoms: Atoms) -> float:
+        """P·n̂ (e/Å²) of ``atoms`` at zero field."""
+        from ennp_lab.keys import POLARIZATION
+        from ennp_lab.properties.dielectric import restoring_field
+
+        with restoring_field(self.calc):
+            self.calc.set(electric_field=np.zeros(3))
+            a = atoms.copy()
+            a.calc = self.calc
+            return float(np.asarray(self.calc.get_property(POLARIZATION, a)) @ self.direction)
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        from ennp_lab.properties.dielectric import compute_born_charges
+
+        p = self.polarization(atoms)
+        born = compute_born_charges(atoms, self.calc).charges  # (N, i, j) = Ω ∂P_i/∂r_κj
+        dp = np.einsum("i,nij->nj", self.direction, born) / atoms.get_volume()
+        residual = (p - self.target) / self.target
+        return residual**2, 2.0 * residual / self.target * dp
 
 
 class Combined(Objective):

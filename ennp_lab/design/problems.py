@@ -9,6 +9,12 @@
   until its velocity-Verlet limit Δt_max = 2/ω_max reaches ``fraction`` of the start's
   (a stiffer local mode), within ``window`` eV of the start's energy; verified with EMT's
   own Δt_max (finite-difference Hessian) at the designed structure.
+* :func:`polarization_problem`: a BaTiO₃ cell (the shipped field-aware ``batio3-field``
+  ENNP) distorted from the cubic structure until its polarization along ``direction``
+  reaches ``target`` C/m², with the energy kept at or below the cubic structure's (so the
+  distortion follows the soft polar mode rather than any dipole-making one) — a
+  constrained-polarization structure, as a fixed-P first-principles calculation makes;
+  verified by the bond-valence reference's own P and energy.
 """
 
 from __future__ import annotations
@@ -16,12 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from ase import Atoms
 
 from ennp_lab.design.loop import DesignResult, run_design
-from ennp_lab.design.objectives import Combined, EnergyCeiling, MinimumDistance, ModelScalar, Objective, TimestepTarget
+from ennp_lab.design.objectives import (Combined, EnergyCeiling, MinimumDistance, ModelScalar, Objective,
+                                        PolarizationTarget, TimestepTarget)
 
-__all__ = ["DesignProblem", "chirality_problem", "timestep_problem"]
+__all__ = ["DesignProblem", "chirality_problem", "timestep_problem", "polarization_problem"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +107,35 @@ def timestep_problem(fraction: float = 0.95, window: float = 0.5, repeat=(2, 1, 
                 "emt_fs": compute_max_stable_timestep(designed, EMT())}
 
     return DesignProblem("timestep", atoms, objective, 1e-5, verify)
+
+
+def polarization_problem(target: float = 0.04, direction=(0.0, 0.0, 1.0), rattle: float = 0.002,
+                         seed: int = 0) -> DesignProblem:
+    """Reach P·n̂ = ``target`` (C/m²) in BaTiO₃ with ``batio3-field``, no higher in energy than
+    the cubic structure; the reference checks P and the energy."""
+    from ennp_lab import keys
+    from ennp_lab.calculator import ENNPCalculator
+    from ennp_lab.data.perovskite import batio3_ground_state
+    from ennp_lab.pretrained import load_pretrained
+    from ennp_lab.units import E_PER_A2_TO_C_PER_M2, EV_TO_MEV
+
+    _, para, reference = batio3_ground_state()
+    calc = ENNPCalculator(load_pretrained("batio3-field"), device="cpu")
+    calc.set(electric_field=np.zeros(3))
+    atoms = para.copy()
+    atoms.rattle(rattle, seed=seed)
+    cubic = para.copy()
+    cubic.calc = calc
+    polarization = PolarizationTarget(calc, target / E_PER_A2_TO_C_PER_M2, direction)
+    objective = Combined([(1.0, polarization), (1.0, EnergyCeiling(calc, cubic.get_potential_energy(), 100.0))])
+    n = polarization.direction
+
+    def verify(designed: Atoms) -> dict:
+        a, b = designed.copy(), para.copy()
+        reference.set(electric_field=None)
+        a.calc = b.calc = reference
+        return {"target_C_m2": target, "model_C_m2": polarization.polarization(designed) * E_PER_A2_TO_C_PER_M2,
+                "reference_C_m2": float(np.asarray(reference.get_property(keys.POLARIZATION, a)) @ n) * E_PER_A2_TO_C_PER_M2,
+                "reference_energy_below_cubic_meV": (b.get_potential_energy() - a.get_potential_energy()) * EV_TO_MEV}
+
+    return DesignProblem("polarization", atoms, objective, 1e-4, verify)

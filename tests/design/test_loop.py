@@ -109,3 +109,31 @@ def test_bad_objectives_and_unreachable_targets_stop_with_reasons():
         run_design(atoms, _Bowl(), step_size=0.0)
     crystal = EMT  # the energy ceiling takes any ASE calculator
     assert EnergyCeiling(crystal(), 1e9)(molecule("H2"))[0] == 0.0
+
+
+class _Valley(Objective):
+    """Σ_k c_k (|r_k − r_0| − d_k)²: an anisotropic valley, invariant under rigid motions."""
+
+    name = "valley"
+
+    def __call__(self, atoms):
+        value, g = 0.0, np.zeros((len(atoms), 3))
+        for k, (c, d0) in enumerate(zip((1.0, 8.0, 30.0, 3.0, 0.5), (1.3, 1.6, 1.1, 2.0, 1.8)), start=1):
+            v = atoms.positions[k] - atoms.positions[0]
+            r = np.linalg.norm(v)
+            value += c * (r - d0) ** 2
+            g[k] += 2 * c * (r - d0) * v / r
+            g[0] -= 2 * c * (r - d0) * v / r
+        return value, g
+
+
+def test_lbfgs_needs_fewer_steps_and_keeps_the_projection():
+    atoms = _ethanol(0.1)
+    gradient = run_design(atoms, _Valley(), steps=300, step_size=0.05, target=1e-6)
+    lbfgs = run_design(atoms, _Valley(), steps=300, target=1e-6, method="lbfgs")
+    assert lbfgs.stop_reason.startswith("reached the target")
+    assert lbfgs.steps_to(1e-6) < gradient.steps_to(1e-6) if gradient.steps_to(1e-6) else True
+    assert lbfgs.steps_to(1e-6) <= 40
+    assert np.abs(lbfgs.drift).max() < 1e-10
+    with pytest.raises(ValueError, match="method"):
+        run_design(atoms, _Valley(), method="newton")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ennp_lab.design.problems import chirality_problem, timestep_problem
+from ennp_lab.design.problems import chirality_problem, polarization_problem, timestep_problem
 
 
 @pytest.mark.slow
@@ -34,3 +34,16 @@ def test_a_stereocentre_made_more_chiral_under_an_xtb_energy_window():
     check = problem.verify(projected.final)
     assert check["chi_label"] > 5 * abs(check["chi_label_start"])  # the analytic χ agrees: far more chiral
     assert check["xtb_energy_rise"] <= 0.3 + 0.05  # within the window (a soft penalty)
+
+
+@pytest.mark.slow
+def test_a_batio3_distortion_with_a_target_polarization_confirmed_by_the_reference():
+    problem = polarization_problem(target=0.04)
+    runs = problem.compare()
+    projected, naive = runs["projected"], runs["naive"]
+    assert projected.stop_reason.startswith("reached the target")
+    assert projected.steps_to(problem.target) <= (naive.steps_to(problem.target) or np.inf)
+    check = problem.verify(projected.final)
+    assert abs(check["model_C_m2"] / check["target_C_m2"] - 1) < 0.01
+    assert abs(check["reference_C_m2"] / check["target_C_m2"] - 1) <= 0.03
+    assert check["reference_energy_below_cubic_meV"] > 0  # down the soft mode, not up some other dipole
