@@ -15,6 +15,10 @@ autograd; constraints are soft penalties; :class:`Combined` adds weighted terms:
   (:func:`~ennp_lab.properties.stability.compute_lambda_max`), the gradient
   ∂λ/∂r = ∂(uᵀ H(r) u)/∂r at fixed u = M^{-1/2} ṽ (first-order perturbation theory) by
   a third autograd pass;
+* :class:`YoungsModulusTarget`: ((E(n̂) − E*)/E*)² for the directional Young's modulus
+  E(n̂) = 1/(n_i n_j n_k n_l S_ijkl) of the model's clamped-ion stiffness C = ∂²E/∂ε∂ε / Ω
+  (equal to the relaxed-ion one for a Bravais crystal), S = C⁻¹, built by autograd in
+  torch and differentiated once more with respect to the positions;
 * :class:`PolarizationTarget`: ((P·n̂ − P*)/P*)² with P and its gradient ∂(P·n̂)/∂r_κ =
   n̂·Z*_κ/Ω (the Born charges) from any calculator that takes an electric field, at zero
   field.
@@ -37,7 +41,7 @@ from ennp_lab.models.interface import declared_outputs
 from ennp_lab.validation import as_real
 
 __all__ = ["Objective", "ModelScalar", "EnergyCeiling", "MinimumDistance", "TimestepTarget", "PolarizationTarget",
-           "Combined"]
+           "YoungsModulusTarget", "Combined"]
 
 
 class Objective:
@@ -150,6 +154,52 @@ class TimestepTarget(Objective):
         (d_lambda,) = torch.autograd.grad((hu * u).sum(), positions)
         residual = (largest.eigenvalue - self.target) / self.target
         return float(residual**2), (2.0 * residual / self.target * d_lambda).detach().cpu().numpy().astype(float)
+
+
+_VOIGT = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
+
+
+class YoungsModulusTarget(Objective):
+    """((E(n̂) − ``target``)/``target``)² with E(n̂) (eV/Å³) the model's clamped-ion
+    directional Young's modulus (module docstring) of a 3D-periodic cell."""
+
+    def __init__(self, model, target: float, direction=(1.0, 1.0, 1.0)) -> None:
+        n = np.asarray(direction, dtype=float).reshape(3)
+        if not np.linalg.norm(n) > 0:
+            raise ValueError("the direction must be a non-zero 3-vector")
+        self.model, self.direction = model, n / np.linalg.norm(n)
+        self.target = as_real(target, "target (eV/Å³)", 0.0, strict=True)
+        self.name = f"E{np.round(n, 2).tolist()} → {self.target:.4g} eV/Å³"
+
+    def modulus(self, atoms: Atoms, positions: torch.Tensor | None = None) -> torch.Tensor:
+        """E(n̂) (eV/Å³) as a torch scalar, differentiable in ``positions`` (default: a leaf
+        made here from ``atoms``)."""
+        from ennp_lab.derivatives import apply_strain
+
+        if not np.asarray(atoms.pbc).all():
+            raise ValueError("a Young's modulus needs a cell periodic in all three directions")
+        graph = AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.model.device)
+        positions = graph.positions if positions is None else positions
+        strain = torch.zeros_like(graph.cell, requires_grad=True)
+        x, cell = apply_strain(graph, positions, graph.cell, strain)
+        energy = self.model(graph, x, cell)["energy"].sum()
+        (g,) = torch.autograd.grad(energy, strain, create_graph=True)
+        rows = [torch.autograd.grad(g[0, a, b], strain, create_graph=True)[0][0] for a in range(3) for b in range(3)]
+        c = torch.stack(rows).reshape(3, 3, 3, 3) / abs(float(np.linalg.det(atoms.cell[:])))
+        c = 0.25 * (c + c.transpose(0, 1) + c.transpose(2, 3) + c.transpose(0, 1).transpose(2, 3))
+        voigt = torch.stack([torch.stack([c[a, b, p, q] for p, q in _VOIGT]) for a, b in _VOIGT])
+        s = torch.linalg.inv(voigt)  # engineering-strain compliance
+        n = torch.as_tensor(self.direction, dtype=voigt.dtype, device=voigt.device)
+        m = torch.stack([n[a] * n[b] for a, b in _VOIGT])  # (n n) in Voigt form, shear entries once
+        return 1.0 / (m @ s @ m)
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        graph = AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.model.device)
+        positions = graph.positions.detach().clone().requires_grad_(True)
+        residual = (self.modulus(atoms, positions) - self.target) / self.target
+        value = residual**2
+        (gradient,) = torch.autograd.grad(value, positions)
+        return float(value.detach()), gradient.detach().cpu().numpy().astype(float)
 
 
 class PolarizationTarget(Objective):

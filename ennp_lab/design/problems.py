@@ -9,6 +9,9 @@
   until its velocity-Verlet limit Δt_max = 2/ω_max reaches ``fraction`` of the start's
   (a stiffer local mode), within ``window`` eV of the start's energy; verified with EMT's
   own Δt_max (finite-difference Hessian) at the designed structure.
+* :func:`stiffness_problem`: the same kind of Cu vacancy cell moved until its clamped-ion
+  Young's modulus along [111] reaches ``fraction`` of the start's (``cu-emt``, L-BFGS
+  steps); verified with EMT's clamped-ion C by finite differences of its stress.
 * :func:`polarization_problem`: a BaTiO₃ cell (the shipped field-aware ``batio3-field``
   ENNP) distorted from the cubic structure until its polarization along ``direction``
   reaches ``target`` C/m², with the energy kept at or below the cubic structure's (so the
@@ -28,9 +31,9 @@ from ase import Atoms
 
 from ennp_lab.design.loop import DesignResult, run_design
 from ennp_lab.design.objectives import (Combined, EnergyCeiling, MinimumDistance, ModelScalar, Objective,
-                                        PolarizationTarget, TimestepTarget)
+                                        PolarizationTarget, TimestepTarget, YoungsModulusTarget)
 
-__all__ = ["DesignProblem", "chirality_problem", "timestep_problem", "polarization_problem"]
+__all__ = ["DesignProblem", "chirality_problem", "timestep_problem", "stiffness_problem", "polarization_problem"]
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,13 @@ class DesignProblem:
     verify: Callable[[Atoms], dict]
 
     def compare(self, target: float | None = None, steps: int = 40, step_size: float = 0.02,
-                max_step: float = 0.05) -> dict[str, DesignResult]:
+                max_step: float = 0.05, method: str = "gradient") -> dict[str, DesignResult]:
         """{"projected": …, "naive": …}: the design loop from the start with and without the
         projection, to ``target`` (default the problem's)."""
         target = self.target if target is None else target
         return {label: run_design(self.atoms, self.objective, steps=steps, step_size=step_size, max_step=max_step,
-                                  target=target, project=project) for label, project in (("projected", True), ("naive", False))}
+                                  target=target, project=project, method=method)
+                for label, project in (("projected", True), ("naive", False))}
 
 
 def chirality_problem(window: float = 0.3, seed: int = 0) -> DesignProblem:
@@ -80,10 +84,45 @@ def chirality_problem(window: float = 0.3, seed: int = 0) -> DesignProblem:
     return DesignProblem("chirality", atoms, objective, None, verify)
 
 
+def _cu_vacancy_cell(repeat, rattle: float, seed: int) -> Atoms:
+    from ase.build import bulk
+
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(repeat)
+    del atoms[0]
+    atoms.rattle(rattle, seed=seed)  # no symmetry: no degenerate modes, no zero internal strain
+    return atoms
+
+
+def stiffness_problem(fraction: float = 0.95, window: float = 0.5, direction=(1.0, 1.0, 1.0), repeat=(2, 1, 1),
+                      rattle: float = 0.02, seed: int = 0) -> DesignProblem:
+    """Reach E(n̂) = ``fraction`` × the start's clamped-ion Young's modulus in a Cu cell with a
+    vacancy (``cu-emt``), within ``window`` eV of the start's energy."""
+    from ase.calculators.emt import EMT
+
+    from ennp_lab.calculator import ENNPCalculator
+    from ennp_lab.pretrained import load_pretrained
+    from ennp_lab.properties.elasticity import compute_elastic_tensor
+
+    model = load_pretrained("cu-emt")
+    atoms = _cu_vacancy_cell(repeat, rattle, seed)
+    calc = ENNPCalculator(model, device="cpu")
+    start = atoms.copy()
+    start.calc = calc
+    probe = YoungsModulusTarget(model, 1.0, direction)
+    goal = fraction * float(probe.modulus(atoms).detach())
+    objective = Combined([(1.0, YoungsModulusTarget(model, goal, direction)),
+                          (1.0, EnergyCeiling(calc, start.get_potential_energy() + window, 1.0))])
+
+    def verify(designed: Atoms) -> dict:
+        emt = compute_elastic_tensor(designed, EMT(), method="finite-difference").young(probe.direction[None])[0]
+        return {"target": goal, "model": float(probe.modulus(designed).detach()), "emt": float(emt)}
+
+    return DesignProblem("stiffness", atoms, objective, 1e-5, verify)
+
+
 def timestep_problem(fraction: float = 0.95, window: float = 0.5, repeat=(2, 1, 1), rattle: float = 0.02,
                      seed: int = 0) -> DesignProblem:
     """Reach Δt_max = ``fraction`` × the start's in a Cu cell with a vacancy (``cu-emt``)."""
-    from ase.build import bulk
     from ase.calculators.emt import EMT
 
     from ennp_lab.calculator import ENNPCalculator
@@ -91,9 +130,7 @@ def timestep_problem(fraction: float = 0.95, window: float = 0.5, repeat=(2, 1, 
     from ennp_lab.properties.stability import compute_max_stable_timestep
 
     model = load_pretrained("cu-emt")
-    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(repeat)
-    del atoms[0]
-    atoms.rattle(rattle, seed=seed)  # no symmetry: the stiffest mode is not degenerate
+    atoms = _cu_vacancy_cell(repeat, rattle, seed)
     calc = ENNPCalculator(model, device="cpu")
     start = atoms.copy()
     start.calc = calc

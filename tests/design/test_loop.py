@@ -137,3 +137,24 @@ def test_lbfgs_needs_fewer_steps_and_keeps_the_projection():
     assert np.abs(lbfgs.drift).max() < 1e-10
     with pytest.raises(ValueError, match="method"):
         run_design(atoms, _Valley(), method="newton")
+
+
+def test_the_youngs_modulus_target_is_the_librarys_and_its_gradient_finite_differences():
+    from ase.build import bulk
+
+    from ennp_lab.design import YoungsModulusTarget
+    from ennp_lab.pretrained import load_pretrained
+    from ennp_lab.properties.elasticity import compute_elastic_tensor
+
+    model = load_pretrained("cu-emt")  # a physical (positive) stiffness
+    cell = bulk("Cu", "fcc", a=3.61, cubic=True)
+    probe = YoungsModulusTarget(model, 1.0, (1, 2, 2))
+    library = compute_elastic_tensor(cell, ENNPCalculator(model, device="cpu")).young(probe.direction[None])[0]
+    assert float(probe.modulus(cell).detach()) == pytest.approx(float(library), rel=1e-10)
+    rattled = cell.copy()
+    rattled.rattle(0.03, seed=1)
+    objective = YoungsModulusTarget(model, 0.9 * library, (1, 2, 2))
+    _, g = objective(rattled)
+    np.testing.assert_allclose(g[[0, 1, 3]], _fd_gradient(objective, rattled), rtol=0, atol=1e-6 * np.abs(g).max())
+    with pytest.raises(ValueError, match="periodic"):
+        probe.modulus(molecule("H2"))
