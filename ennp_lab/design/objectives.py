@@ -37,11 +37,18 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from ennp_lab.graph.data import AtomGraph
-from ennp_lab.models.interface import declared_outputs
+from ennp_lab.models.interface import declared_inputs, declared_outputs
 from ennp_lab.validation import as_real
 
 __all__ = ["Objective", "ModelScalar", "EnergyCeiling", "MinimumDistance", "TimestepTarget", "PolarizationTarget",
            "YoungsModulusTarget", "Combined"]
+
+
+def _graph(model, atoms: Atoms, values: dict | None) -> AtomGraph:
+    """The model's graph of ``atoms`` with its declared inputs (``values`` first, then what
+    the structure holds; a missing one is named by the graph builder)."""
+    return AtomGraph.from_atoms(atoms, model.cutoff, dtype=model.dtype, device=model.device,
+                                inputs=declared_inputs(model), values=values)
 
 
 class Objective:
@@ -55,23 +62,24 @@ class Objective:
 
 class ModelScalar(Objective):
     """``scale`` × ``model``'s output ``output`` (index ``component`` into one structure's
-    value), differentiated by autograd with respect to the positions.
+    value), differentiated by autograd with respect to the positions; a model's declared
+    inputs (an electric field) from ``values`` or the structure.
 
     Raises:
         ValueError: an output the model does not give (naming those it does).
     """
 
     def __init__(self, model, output: str, component: Sequence[int] | int | None = None, scale: float = 1.0,
-                 name: str | None = None) -> None:
+                 name: str | None = None, values: dict | None = None) -> None:
         known = {"energy", *declared_outputs(model)}
         if output not in known:
             raise ValueError(f"the model gives no output {output!r}; it gives {sorted(known)}")
-        self.model, self.output, self.scale = model, output, as_real(scale, "scale")
+        self.model, self.output, self.scale, self.values = model, output, as_real(scale, "scale"), values
         self.component = () if component is None else tuple(np.atleast_1d(component).astype(int).tolist())
         self.name = name or (f"{scale:+g}·{output}" + (f"{list(self.component)}" if self.component else ""))
 
     def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
-        graph = AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.model.device)
+        graph = _graph(self.model, atoms, self.values)
         positions = graph.positions.detach().clone().requires_grad_(True)
         value = self.model(graph, positions)[self.output][0]
         value = value[self.component] if self.component else value
@@ -146,7 +154,7 @@ class TimestepTarget(Objective):
         largest = compute_lambda_max(atoms, ENNPCalculator(self.model, device=self.model.device), mass_weighted=True)
         u = torch.as_tensor(largest.eigenvector / np.sqrt(atoms.get_masses())[:, None], dtype=self.model.dtype,
                             device=self.model.device)
-        graph = AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.model.device)
+        graph = _graph(self.model, atoms, None)
         positions = graph.positions.detach().clone().requires_grad_(True)
         energy = self.model(graph, positions)["energy"].sum()
         (g,) = torch.autograd.grad(energy, positions, create_graph=True)
@@ -178,7 +186,7 @@ class YoungsModulusTarget(Objective):
 
         if not np.asarray(atoms.pbc).all():
             raise ValueError("a Young's modulus needs a cell periodic in all three directions")
-        graph = AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.model.device)
+        graph = _graph(self.model, atoms, None)
         positions = graph.positions if positions is None else positions
         strain = torch.zeros_like(graph.cell, requires_grad=True)
         x, cell = apply_strain(graph, positions, graph.cell, strain)
@@ -194,8 +202,7 @@ class YoungsModulusTarget(Objective):
         return 1.0 / (m @ s @ m)
 
     def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
-        graph = AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.model.device)
-        positions = graph.positions.detach().clone().requires_grad_(True)
+        positions = torch.as_tensor(atoms.positions, dtype=self.model.dtype, device=self.model.device).requires_grad_(True)
         residual = (self.modulus(atoms, positions) - self.target) / self.target
         value = residual**2
         (gradient,) = torch.autograd.grad(value, positions)

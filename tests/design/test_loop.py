@@ -158,3 +158,14 @@ def test_the_youngs_modulus_target_is_the_librarys_and_its_gradient_finite_diffe
     np.testing.assert_allclose(g[[0, 1, 3]], _fd_gradient(objective, rattled), rtol=0, atol=1e-6 * np.abs(g).max())
     with pytest.raises(ValueError, match="periodic"):
         probe.modulus(molecule("H2"))
+
+
+def test_a_field_aware_models_output_takes_its_field():
+    from ase.build import bulk
+
+    model = tiny_model(["Na", "Cl"], seed=0, electric_field=True, heads={"q": "0e"})
+    crystal = bulk("NaCl", "rocksalt", a=5.64)
+    crystal.rattle(0.05, seed=1)
+    zero, field = (ModelScalar(model, "q", component=0, values={"electric_field": e}) for e in ([0, 0, 0], [0, 0, 0.05]))
+    assert zero(crystal)[0] != field(crystal)[0]  # the field is an input of the head
+    assert ModelScalar(model, "q", component=0)(crystal)[0] == zero(crystal)[0]  # no field given: zero field
