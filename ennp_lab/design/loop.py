@@ -30,7 +30,7 @@ from ennp_lab.design.objectives import Objective
 from ennp_lab.design.projector import Metric, project_rigid, rigid_components
 from ennp_lab.validation import as_int, as_real
 
-__all__ = ["DesignResult", "run_design", "rigid_drift", "superpose"]
+__all__ = ["DesignResult", "run_design", "run_cell_design", "rigid_drift", "superpose"]
 
 
 def _kabsch(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -222,3 +222,85 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
             stop = f"reached the target {target:g}"
     return DesignResult(tuple(frames), np.array(values), np.array(gradients), np.array(fractions), np.array(drift),
                         bool(project), stop, evaluations)
+
+
+def run_cell_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: float = 0.02,
+                    target: float | None = None, method: str = "lbfgs", memory: int = 8, max_halvings: int = 8,
+                    gradient_tolerance: float = 1e-10) -> DesignResult:
+    """Variable-cell design of a 3D-periodic cell: the positions and a symmetric strain ε
+    (cell → cell(1 + ε), positions carried along) move together. The strain gradient is
+    symmetrised — a symmetric strain holds no rotation, so cell rotations never enter —
+    and the positions' gradient loses its uniform translation. Both live in one vector
+    z = (r, L ε) with L = Ω^{1/3}, so ``step_size`` (Å) caps an atom's move and the cell's
+    largest strain times L alike; L-BFGS (default) or normalised gradient steps, each
+    halved until it lowers the objective. ``objective.cell_gradient`` supplies ∂f/∂ε.
+
+    Raises:
+        ValueError: a cell that is not 3D-periodic, an objective without a strain gradient,
+            bad settings (as :func:`run_design`).
+    """
+    if not np.asarray(atoms.pbc).all():
+        raise ValueError("variable-cell design needs a cell periodic in all three directions")
+    if method not in ("gradient", "lbfgs"):
+        raise ValueError(f"method must be 'gradient' or 'lbfgs', got {method!r}")
+    steps = as_int(steps, "steps", minimum=0)
+    memory = as_int(memory, "memory", minimum=1)
+    step = as_real(step_size, "step_size (Å)", 0.0, strict=True)
+    current = atoms.copy()
+    current.calc = None
+    length = abs(current.get_volume()) ** (1.0 / 3.0)
+
+    def evaluate(structure):
+        value, g, e = objective.cell_gradient(structure)
+        g = project_rigid(structure, g)
+        e = 0.5 * (e + e.T)
+        return value, np.concatenate([g.reshape(-1), e.reshape(-1) / length])
+
+    value, z_grad = evaluate(current)
+    if not np.isfinite(value) or not np.all(np.isfinite(z_grad)):
+        raise ValueError(f"the objective {objective.name!r} is not finite at the start ({value})")
+    if not np.abs(z_grad).max() > 0:
+        raise ValueError(f"the objective {objective.name!r} depends neither on the positions nor on the cell here")
+    frames, values, gradients, drift = [current.copy()], [value], [z_grad[:-9].reshape(-1, 3)], [(0.0, 0.0)]
+    history: list[tuple[np.ndarray, np.ndarray]] = []
+    evaluations, stop = 1, f"ran {steps} steps"
+    for _ in range(steps):
+        if target is not None and value <= target:
+            stop = f"reached the target {target:g}"
+            break
+        direction = _lbfgs_direction(z_grad, history) if method == "lbfgs" else z_grad
+        if float(direction @ z_grad) <= 0:
+            history.clear()
+            direction = z_grad
+        largest = max(np.linalg.norm(direction[:-9].reshape(-1, 3), axis=1).max(), np.abs(direction[-9:]).max())
+        if not largest > gradient_tolerance:
+            stop = "the gradient vanished: a stationary point of the objective"
+            break
+        scale = min(1.0, step / largest) if method == "lbfgs" else step / largest
+        for _halving in range(max_halvings + 1):
+            dz = -scale * direction
+            trial = current.copy()
+            trial.positions += dz[:-9].reshape(-1, 3)
+            eps = dz[-9:].reshape(3, 3) / length
+            trial.set_cell(trial.cell[:] @ (np.eye(3) + eps), scale_atoms=True)
+            trial_value, trial_grad = evaluate(trial)
+            evaluations += 1
+            if np.isfinite(trial_value) and trial_value < value:
+                break
+            scale *= 0.5
+        else:
+            stop = f"no step lowered the objective (down to {scale * largest:.2g} Å): a minimum, or a target out of reach"
+            break
+        y = trial_grad - z_grad
+        if method == "lbfgs" and float(dz @ y) > 1e-14:
+            history = (history + [(dz, y)])[-memory:]
+        current, value, z_grad = trial, trial_value, trial_grad
+        frames.append(current.copy())
+        values.append(value)
+        gradients.append(z_grad[:-9].reshape(-1, 3))
+        drift.append(rigid_drift(frames[0], current))
+    else:
+        if target is not None and value <= target:
+            stop = f"reached the target {target:g}"
+    return DesignResult(tuple(frames), np.array(values), np.array(gradients), np.zeros(len(values)), np.array(drift),
+                        True, stop, evaluations)

@@ -52,12 +52,18 @@ def _graph(model, atoms: Atoms, values: dict | None) -> AtomGraph:
 
 
 class Objective:
-    """``objective(atoms) -> (value, gradient (N, 3))``; ``name`` labels it in records."""
+    """``objective(atoms) -> (value, gradient (N, 3))``; ``name`` labels it in records.
+    ``cell_gradient(atoms) -> (value, gradient (N, 3), strain gradient (3, 3))`` adds
+    ∂f/∂ε at fixed fractional coordinates (r → r(1 + ε), cell → cell(1 + ε)), for
+    variable-cell design, where an objective supports it."""
 
     name = "objective"
 
     def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
         raise NotImplementedError
+
+    def cell_gradient(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
+        raise ValueError(f"the objective {self.name!r} has no strain gradient: it cannot drive a variable-cell design")
 
 
 class ModelScalar(Objective):
@@ -78,17 +84,32 @@ class ModelScalar(Objective):
         self.component = () if component is None else tuple(np.atleast_1d(component).astype(int).tolist())
         self.name = name or (f"{scale:+g}·{output}" + (f"{list(self.component)}" if self.component else ""))
 
-    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+    def _evaluate(self, atoms: Atoms, with_strain: bool):
+        from ennp_lab.derivatives import apply_strain
+
         graph = _graph(self.model, atoms, self.values)
         positions = graph.positions.detach().clone().requires_grad_(True)
-        value = self.model(graph, positions)[self.output][0]
+        leaves = [positions]
+        x, cell = positions, graph.cell
+        if with_strain:
+            strain = torch.zeros_like(graph.cell, requires_grad=True)
+            x, cell = apply_strain(graph, positions, graph.cell, strain)
+            leaves.append(strain)
+        value = self.model(graph, x, cell)[self.output][0]
         value = value[self.component] if self.component else value
         if value.numel() != 1:
             raise ValueError(f"output {self.output!r} has {value.numel()} components: give component= to pick one")
         value = self.scale * value.reshape(())
-        (gradient,) = torch.autograd.grad(value, positions, allow_unused=True)
-        gradient = torch.zeros_like(positions) if gradient is None else gradient
-        return float(value.detach()), gradient.detach().cpu().numpy().astype(float)
+        grads = torch.autograd.grad(value, leaves, allow_unused=True)
+        grads = [torch.zeros_like(leaf) if g is None else g for g, leaf in zip(grads, leaves)]
+        return float(value.detach()), *[g.detach().cpu().numpy().astype(float) for g in grads]
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        return self._evaluate(atoms, False)
+
+    def cell_gradient(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
+        value, g, strain = self._evaluate(atoms, True)
+        return value, g, strain[0]
 
 
 class EnergyCeiling(Objective):
@@ -108,6 +129,17 @@ class EnergyCeiling(Objective):
             return 0.0, np.zeros((len(a), 3))
         return self.strength * excess**2, -2.0 * self.strength * excess * a.get_forces()
 
+    def cell_gradient(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
+        from ase.stress import voigt_6_to_full_3x3_stress
+
+        value, g = self(atoms)
+        if value == 0.0:
+            return value, g, np.zeros((3, 3))
+        a = atoms.copy()
+        a.calc = self.calc
+        excess = a.get_potential_energy() - self.e_max  # ∂E/∂ε = Ω σ
+        return value, g, 2.0 * self.strength * excess * a.get_volume() * voigt_6_to_full_3x3_stress(a.get_stress())
+
 
 class MinimumDistance(Objective):
     """k · Σ_{i<j} max(0, d_min − r_ij)² over pairs (minimum image in periodic cells)."""
@@ -126,6 +158,14 @@ class MinimumDistance(Objective):
         g = np.zeros((len(atoms), 3))
         np.add.at(g, j, (-2.0 * self.strength * short / np.maximum(d, 1e-12))[:, None] * vec)  # ∂/∂r_j of k(d_min − r_ij)², each pair once per end
         return value, g
+
+    def cell_gradient(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
+        from ase.neighborlist import neighbor_list
+
+        value, g = self(atoms)
+        _, _, d, vec = neighbor_list("ijdD", atoms, self.d_min)
+        w = -self.strength * (self.d_min - d) / np.maximum(d, 1e-12)  # ½ of each pair's −2k(d_min − r)/r: both orders
+        return value, g, np.einsum("p,pa,pb->ab", w, vec, vec)
 
 
 class TimestepTarget(Objective):
@@ -179,21 +219,24 @@ class YoungsModulusTarget(Objective):
         self.target = as_real(target, "target (eV/Å³)", 0.0, strict=True)
         self.name = f"E{np.round(n, 2).tolist()} → {self.target:.4g} eV/Å³"
 
-    def modulus(self, atoms: Atoms, positions: torch.Tensor | None = None) -> torch.Tensor:
-        """E(n̂) (eV/Å³) as a torch scalar, differentiable in ``positions`` (default: a leaf
-        made here from ``atoms``)."""
+    def modulus(self, atoms: Atoms, positions: torch.Tensor | None = None, outer: torch.Tensor | None = None) -> torch.Tensor:
+        """E(n̂) (eV/Å³) as a torch scalar, differentiable in ``positions`` (default: the
+        structure's) and in an ``outer`` strain (1, 3, 3) applied first (default none)."""
         from ennp_lab.derivatives import apply_strain
 
         if not np.asarray(atoms.pbc).all():
             raise ValueError("a Young's modulus needs a cell periodic in all three directions")
         graph = _graph(self.model, atoms, None)
         positions = graph.positions if positions is None else positions
+        base_cell = graph.cell
+        if outer is not None:
+            positions, base_cell = apply_strain(graph, positions, graph.cell, outer)
         strain = torch.zeros_like(graph.cell, requires_grad=True)
-        x, cell = apply_strain(graph, positions, graph.cell, strain)
+        x, cell = apply_strain(graph, positions, base_cell, strain)
         energy = self.model(graph, x, cell)["energy"].sum()
         (g,) = torch.autograd.grad(energy, strain, create_graph=True)
         rows = [torch.autograd.grad(g[0, a, b], strain, create_graph=True)[0][0] for a in range(3) for b in range(3)]
-        c = torch.stack(rows).reshape(3, 3, 3, 3) / abs(float(np.linalg.det(atoms.cell[:])))
+        c = torch.stack(rows).reshape(3, 3, 3, 3) / torch.linalg.det(base_cell[0]).abs()
         c = 0.25 * (c + c.transpose(0, 1) + c.transpose(2, 3) + c.transpose(0, 1).transpose(2, 3))
         voigt = torch.stack([torch.stack([c[a, b, p, q] for p, q in _VOIGT]) for a, b in _VOIGT])
         s = torch.linalg.inv(voigt)  # engineering-strain compliance
@@ -202,11 +245,21 @@ class YoungsModulusTarget(Objective):
         return 1.0 / (m @ s @ m)
 
     def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        value, g, _ = self._evaluate(atoms, False)
+        return value, g
+
+    def cell_gradient(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
+        return self._evaluate(atoms, True)
+
+    def _evaluate(self, atoms: Atoms, with_strain: bool):
         positions = torch.as_tensor(atoms.positions, dtype=self.model.dtype, device=self.model.device).requires_grad_(True)
-        residual = (self.modulus(atoms, positions) - self.target) / self.target
+        outer = torch.zeros((1, 3, 3), dtype=self.model.dtype, device=self.model.device, requires_grad=True)
+        residual = (self.modulus(atoms, positions, outer if with_strain else None) - self.target) / self.target
         value = residual**2
-        (gradient,) = torch.autograd.grad(value, positions)
-        return float(value.detach()), gradient.detach().cpu().numpy().astype(float)
+        gradients = torch.autograd.grad(value, [positions, outer] if with_strain else [positions])
+        g = gradients[0].detach().cpu().numpy().astype(float)
+        strain = gradients[1][0].detach().cpu().numpy().astype(float) if with_strain else np.zeros((3, 3))
+        return float(value.detach()), g, strain
 
 
 class PolarizationTarget(Objective):
@@ -269,3 +322,10 @@ class Combined(Objective):
             v, g = f(atoms)
             value, gradient = value + w * v, gradient + w * g
         return value, gradient
+
+    def cell_gradient(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
+        value, gradient, strain = 0.0, np.zeros((len(atoms), 3)), np.zeros((3, 3))
+        for w, f in self.terms:
+            v, g, e = f.cell_gradient(atoms)
+            value, gradient, strain = value + w * v, gradient + w * g, strain + w * e
+        return value, gradient, strain

@@ -12,6 +12,10 @@
 * :func:`stiffness_problem`: the same kind of Cu vacancy cell moved until its clamped-ion
   Young's modulus along [111] reaches ``fraction`` of the start's (``cu-emt``, L-BFGS
   steps); verified with EMT's clamped-ion C by finite differences of its stress.
+* :func:`strained_stiffness_problem`: a perfect Cu cell whose *cell* (and positions) move
+  until E[111] reaches ``fraction`` of the start's (variable-cell L-BFGS,
+  :func:`~ennp_lab.design.loop.run_cell_design`); verified with EMT's C by finite
+  differences of its stress.
 * :func:`polarization_problem`: a BaTiO₃ cell (the shipped field-aware ``batio3-field``
   ENNP) distorted from the cubic structure until its polarization along ``direction``
   reaches ``target`` C/m², with the energy kept at or below the cubic structure's (so the
@@ -33,7 +37,8 @@ from ennp_lab.design.loop import DesignResult, run_design
 from ennp_lab.design.objectives import (Combined, EnergyCeiling, MinimumDistance, ModelScalar, Objective,
                                         PolarizationTarget, TimestepTarget, YoungsModulusTarget)
 
-__all__ = ["DesignProblem", "chirality_problem", "timestep_problem", "stiffness_problem", "polarization_problem"]
+__all__ = ["DesignProblem", "chirality_problem", "timestep_problem", "stiffness_problem", "strained_stiffness_problem",
+           "polarization_problem"]
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,36 @@ def stiffness_problem(fraction: float = 0.95, window: float = 0.5, direction=(1.
         return {"target": goal, "model": float(probe.modulus(designed).detach()), "emt": float(emt)}
 
     return DesignProblem("stiffness", atoms, objective, 1e-5, verify)
+
+
+def strained_stiffness_problem(fraction: float = 1.05, window: float = 0.3, direction=(1.0, 1.0, 1.0),
+                               rattle: float = 0.01, seed: int = 1) -> DesignProblem:
+    """Reach E(n̂) = ``fraction`` × the start's by straining a Cu cell (``cu-emt``), within
+    ``window`` eV of its energy; run it with :func:`~ennp_lab.design.loop.run_cell_design`."""
+    from ase.build import bulk
+    from ase.calculators.emt import EMT
+
+    from ennp_lab.calculator import ENNPCalculator
+    from ennp_lab.pretrained import load_pretrained
+    from ennp_lab.properties.elasticity import compute_elastic_tensor
+
+    model = load_pretrained("cu-emt")
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True)
+    atoms.rattle(rattle, seed=seed)
+    calc = ENNPCalculator(model, device="cpu")
+    start = atoms.copy()
+    start.calc = calc
+    probe = YoungsModulusTarget(model, 1.0, direction)
+    goal = fraction * float(probe.modulus(atoms).detach())
+    objective = Combined([(1.0, YoungsModulusTarget(model, goal, direction)),
+                          (1.0, EnergyCeiling(calc, start.get_potential_energy() + window, 1.0))])
+
+    def verify(designed: Atoms) -> dict:
+        emt = compute_elastic_tensor(designed, EMT(), method="finite-difference").young(probe.direction[None])[0]
+        return {"target": goal, "model": float(probe.modulus(designed).detach()), "emt": float(emt),
+                "strain": np.linalg.solve(atoms.cell[:], designed.cell[:]) - np.eye(3)}
+
+    return DesignProblem("strained stiffness", atoms, objective, 1e-5, verify)
 
 
 def timestep_problem(fraction: float = 0.95, window: float = 0.5, repeat=(2, 1, 1), rattle: float = 0.02,

@@ -169,3 +169,37 @@ def test_a_field_aware_models_output_takes_its_field():
     zero, field = (ModelScalar(model, "q", component=0, values={"electric_field": e}) for e in ([0, 0, 0], [0, 0, 0.05]))
     assert zero(crystal)[0] != field(crystal)[0]  # the field is an input of the head
     assert ModelScalar(model, "q", component=0)(crystal)[0] == zero(crystal)[0]  # no field given: zero field
+
+
+def test_strain_gradients_are_finite_differences_of_symmetric_strains():
+    from ase.build import bulk
+
+    from ennp_lab.design import YoungsModulusTarget, run_cell_design
+    from ennp_lab.pretrained import load_pretrained
+
+    model = load_pretrained("cu-emt")
+    calc = ENNPCalculator(model, device="cpu")
+    cell = bulk("Cu", "fcc", a=3.61, cubic=True)
+    cell.rattle(0.02, seed=1)
+    squeezed = cell.copy()
+    squeezed.set_cell(cell.cell[:] * 0.7, scale_atoms=True)  # neighbours inside 2.0 Å
+    e = calc.get_potential_energy(cell.copy())
+    terms = [(YoungsModulusTarget(model, 1.0, (1, 1, 1)), cell), (EnergyCeiling(calc, e - 0.1, 2.0), cell),
+             (MinimumDistance(2.0, 3.0), squeezed), (ModelScalar(model, "energy"), cell)]
+    h = 1e-6
+    for objective, atoms in terms:
+        _, _, strain = objective.cell_gradient(atoms)
+        assert np.abs(strain).max() > 1e-6, objective.name
+        for a, b in ((0, 0), (0, 1), (1, 2)):
+            eps = np.zeros((3, 3))
+            eps[a, b] += h / 2
+            eps[b, a] += h / 2
+            plus, minus = atoms.copy(), atoms.copy()
+            plus.set_cell(atoms.cell[:] @ (np.eye(3) + eps), scale_atoms=True)
+            minus.set_cell(atoms.cell[:] @ (np.eye(3) - eps), scale_atoms=True)
+            fd = (objective(plus)[0] - objective(minus)[0]) / (2 * h)
+            assert fd == pytest.approx(0.5 * (strain[a, b] + strain[b, a]), rel=1e-5, abs=1e-8), objective.name
+    with pytest.raises(ValueError, match="no strain gradient"):
+        run_cell_design(cell, _Bowl())
+    with pytest.raises(ValueError, match="periodic"):
+        run_cell_design(_ethanol(), _Bowl())
