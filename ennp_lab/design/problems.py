@@ -98,10 +98,8 @@ def _cu_vacancy_cell(repeat, rattle: float, seed: int) -> Atoms:
     return atoms
 
 
-def stiffness_problem(fraction: float = 0.95, window: float = 0.5, direction=(1.0, 1.0, 1.0), repeat=(2, 1, 1),
-                      rattle: float = 0.02, seed: int = 0) -> DesignProblem:
-    """Reach E(n̂) = ``fraction`` × the start's clamped-ion Young's modulus in a Cu cell with a
-    vacancy (``cu-emt``), within ``window`` eV of the start's energy."""
+def _stiffness(atoms: Atoms, fraction: float, window: float, direction, name: str) -> DesignProblem:
+    """E(n̂) → ``fraction`` × the start's with ``cu-emt`` within ``window`` eV; EMT verifies."""
     from ase.calculators.emt import EMT
 
     from ennp_lab.calculator import ENNPCalculator
@@ -109,36 +107,6 @@ def stiffness_problem(fraction: float = 0.95, window: float = 0.5, direction=(1.
     from ennp_lab.properties.elasticity import compute_elastic_tensor
 
     model = load_pretrained("cu-emt")
-    atoms = _cu_vacancy_cell(repeat, rattle, seed)
-    calc = ENNPCalculator(model, device="cpu")
-    start = atoms.copy()
-    start.calc = calc
-    probe = YoungsModulusTarget(model, 1.0, direction)
-    goal = fraction * float(probe.modulus(atoms).detach())
-    objective = Combined([(1.0, YoungsModulusTarget(model, goal, direction)),
-                          (1.0, EnergyCeiling(calc, start.get_potential_energy() + window, 1.0))])
-
-    def verify(designed: Atoms) -> dict:
-        emt = compute_elastic_tensor(designed, EMT(), method="finite-difference").young(probe.direction[None])[0]
-        return {"target": goal, "model": float(probe.modulus(designed).detach()), "emt": float(emt)}
-
-    return DesignProblem("stiffness", atoms, objective, 1e-5, verify)
-
-
-def strained_stiffness_problem(fraction: float = 1.05, window: float = 0.3, direction=(1.0, 1.0, 1.0),
-                               rattle: float = 0.01, seed: int = 1) -> DesignProblem:
-    """Reach E(n̂) = ``fraction`` × the start's by straining a Cu cell (``cu-emt``), within
-    ``window`` eV of its energy; run it with :func:`~ennp_lab.design.loop.run_cell_design`."""
-    from ase.build import bulk
-    from ase.calculators.emt import EMT
-
-    from ennp_lab.calculator import ENNPCalculator
-    from ennp_lab.pretrained import load_pretrained
-    from ennp_lab.properties.elasticity import compute_elastic_tensor
-
-    model = load_pretrained("cu-emt")
-    atoms = bulk("Cu", "fcc", a=3.61, cubic=True)
-    atoms.rattle(rattle, seed=seed)
     calc = ENNPCalculator(model, device="cpu")
     start = atoms.copy()
     start.calc = calc
@@ -152,7 +120,25 @@ def strained_stiffness_problem(fraction: float = 1.05, window: float = 0.3, dire
         return {"target": goal, "model": float(probe.modulus(designed).detach()), "emt": float(emt),
                 "strain": np.linalg.solve(atoms.cell[:], designed.cell[:]) - np.eye(3)}
 
-    return DesignProblem("strained stiffness", atoms, objective, 1e-5, verify)
+    return DesignProblem(name, atoms, objective, 1e-5, verify)
+
+
+def stiffness_problem(fraction: float = 0.95, window: float = 0.5, direction=(1.0, 1.0, 1.0), repeat=(2, 1, 1),
+                      rattle: float = 0.02, seed: int = 0) -> DesignProblem:
+    """Reach E(n̂) = ``fraction`` × the start's clamped-ion Young's modulus in a Cu cell with a
+    vacancy (``cu-emt``) by moving its atoms, within ``window`` eV of the start's energy."""
+    return _stiffness(_cu_vacancy_cell(repeat, rattle, seed), fraction, window, direction, "stiffness")
+
+
+def strained_stiffness_problem(fraction: float = 1.05, window: float = 0.3, direction=(1.0, 1.0, 1.0),
+                               rattle: float = 0.01, seed: int = 1) -> DesignProblem:
+    """Reach E(n̂) = ``fraction`` × the start's by straining a Cu cell (``cu-emt``), within
+    ``window`` eV of its energy; run it with :func:`~ennp_lab.design.loop.run_cell_design`."""
+    from ase.build import bulk
+
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True)
+    atoms.rattle(rattle, seed=seed)
+    return _stiffness(atoms, fraction, window, direction, "strained stiffness")
 
 
 def timestep_problem(fraction: float = 0.95, window: float = 0.5, repeat=(2, 1, 1), rattle: float = 0.02,
