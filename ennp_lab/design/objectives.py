@@ -19,6 +19,12 @@ autograd; constraints are soft penalties; :class:`Combined` adds weighted terms:
   E(n̂) = 1/(n_i n_j n_k n_l S_ijkl) of the model's clamped-ion stiffness C = ∂²E/∂ε∂ε / Ω
   (equal to the relaxed-ion one for a Bravais crystal), S = C⁻¹, built by autograd in
   torch and differentiated once more with respect to the positions;
+* :class:`PhononTarget`: ((ω_b(q) − ω*)/ω*)² for band b at a q-point commensurate with a
+  supercell: the supercell's positions built in torch from the cell's, the Hessian rows of
+  the cell's atoms by autograd (kept differentiable), D(q) = Σ_R Φ(0κ, Rκ') e^{2πi q·n_R}/√(m m)
+  diagonalised (``eigvalsh``), and ω_b's gradient by one more pass;
+* :class:`SurfaceEnergyTarget`: ((γ − γ*)/γ*)² for a slab's γ = (E − N e_bulk)/(2A)
+  (:func:`~ennp_lab.properties.surfaces.slab_gamma`), whose gradient is −F/(2A);
 * :class:`PolarizationTarget`: ((P·n̂ − P*)/P*)² with P and its gradient ∂(P·n̂)/∂r_κ =
   n̂·Z*_κ/Ω (the Born charges) from any calculator that takes an electric field, at zero
   field.
@@ -41,7 +47,7 @@ from ennp_lab.models.interface import declared_inputs, declared_outputs
 from ennp_lab.validation import as_real
 
 __all__ = ["Objective", "ModelScalar", "EnergyCeiling", "MinimumDistance", "TimestepTarget", "PolarizationTarget",
-           "YoungsModulusTarget", "Combined"]
+           "YoungsModulusTarget", "SurfaceEnergyTarget", "PhononTarget", "Combined"]
 
 
 def _graph(model, atoms: Atoms, values: dict | None) -> AtomGraph:
@@ -202,6 +208,98 @@ class TimestepTarget(Objective):
         (d_lambda,) = torch.autograd.grad((hu * u).sum(), positions)
         residual = (largest.eigenvalue - self.target) / self.target
         return float(residual**2), (2.0 * residual / self.target * d_lambda).detach().cpu().numpy().astype(float)
+
+
+class PhononTarget(Objective):
+    """((ω_b(q) − ω*)/ω*)² with ω_b(q) (rad per ASE time unit; ``target_thz`` in THz through
+    :data:`~ennp_lab.units.OMEGA_TO_THZ`) the ``band``-th (ascending) phonon frequency of the
+    model at ``q`` (reduced coordinates of the cell's reciprocal lattice), from force
+    constants in a ``supercell`` (module docstring). Exact for q commensurate with it.
+
+    Raises:
+        ValueError: a cell that is not 3D-periodic, a band out of range, an unstable (ω² < 0)
+            band, a q not commensurate with the supercell.
+    """
+
+    def __init__(self, model, q, band: int, target_thz: float, supercell=(2, 2, 2)) -> None:
+        from ennp_lab.units import OMEGA_TO_THZ
+
+        self.model, self.band = model, int(band)
+        self.q = np.asarray(q, dtype=float).reshape(3)
+        self.supercell = tuple(int(n) for n in supercell)
+        if not np.allclose(self.q * self.supercell, np.rint(self.q * self.supercell), atol=1e-9):
+            raise ValueError(f"q = {self.q.tolist()} is not commensurate with the supercell {self.supercell}")
+        self.target = as_real(target_thz, "target (THz)", 0.0, strict=True) / OMEGA_TO_THZ
+        self.name = f"ω_{self.band}(q={self.q.tolist()}) → {target_thz:g} THz"
+
+    def frequency(self, atoms: Atoms, positions: torch.Tensor | None = None) -> torch.Tensor:
+        """ω_b(q) (rad per ASE time unit) as a torch scalar, differentiable in ``positions``."""
+        if not np.asarray(atoms.pbc).all():
+            raise ValueError("phonons need a cell periodic in all three directions")
+        n = len(atoms)
+        if not 0 <= self.band < 3 * n:
+            raise ValueError(f"band {self.band} out of range: the cell has {3 * n} bands")
+        big = atoms.repeat(self.supercell)  # ASE's order: cell copies outermost, atoms inner
+        shifts = np.array([(i, j, k) for i in range(self.supercell[0]) for j in range(self.supercell[1])
+                           for k in range(self.supercell[2])], dtype=float)
+        graph = _graph(self.model, big, None)
+        dtype, device = self.model.dtype, self.model.device
+        x = torch.as_tensor(atoms.positions, dtype=dtype, device=device).requires_grad_(True) if positions is None \
+            else positions
+        offsets = torch.as_tensor(np.repeat(shifts @ atoms.cell[:], n, axis=0), dtype=dtype, device=device)
+        big_positions = x.repeat(len(shifts), 1) + offsets
+        energy = self.model(graph, big_positions)["energy"].sum()
+        (g,) = torch.autograd.grad(energy, big_positions, create_graph=True)
+        rows = torch.stack([torch.autograd.grad(g[k, a], big_positions, create_graph=True)[0]
+                            for k in range(n) for a in range(3)])  # (3n, N, 3): Φ(0κα, Rκ'β)
+        phase = torch.as_tensor(np.exp(2j * np.pi * shifts @ self.q), device=device)  # e^{2πi q·n_R} per copy R
+        fc = rows.reshape(3 * n, len(shifts), n, 3).to(phase.dtype)
+        d = torch.einsum("arsb,r->asb", fc, phase).reshape(3 * n, 3 * n)
+        w = torch.as_tensor(np.repeat(1.0 / np.sqrt(atoms.get_masses()), 3), device=device).to(phase.dtype)
+        d = w[:, None] * d * w[None, :]
+        omega2 = torch.linalg.eigvalsh(0.5 * (d + d.conj().T))[self.band]
+        if not float(omega2.detach()) > 0:
+            raise ValueError(f"band {self.band} at q = {self.q.tolist()} is unstable or zero (ω² = {float(omega2.detach()):.3g})")
+        return torch.sqrt(omega2)
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        positions = torch.as_tensor(atoms.positions, dtype=self.model.dtype, device=self.model.device).requires_grad_(True)
+        residual = (self.frequency(atoms, positions) - self.target) / self.target
+        value = residual**2
+        (gradient,) = torch.autograd.grad(value, positions)
+        return float(value.detach()), gradient.detach().cpu().numpy().astype(float)
+
+
+class SurfaceEnergyTarget(Objective):
+    """((γ − ``target``)/``target``)² of a slab (normal along its third cell vector) with
+    ``calc``; e_bulk from ``bulk`` with the same calculator.
+
+    Raises:
+        ValueError: a bulk that is not 3D-periodic, a non-positive target.
+    """
+
+    def __init__(self, calc: Calculator, bulk: Atoms, target: float) -> None:
+        if not np.asarray(bulk.pbc).all():
+            raise ValueError("the bulk cell must be periodic in all three directions")
+        b = bulk.copy()
+        b.calc = calc
+        self.calc, self.bulk_energy = calc, b.get_potential_energy() / len(b)
+        self.target = as_real(target, "target (eV/Å²)", 0.0, strict=True)
+        self.name = f"γ → {self.target:.4g} eV/Å²"
+
+    def gamma(self, slab: Atoms) -> tuple[float, np.ndarray]:
+        """(γ eV/Å², ∂γ/∂r (N, 3))."""
+        from ennp_lab.properties.surfaces import slab_area, slab_gamma
+
+        a = slab.copy()
+        a.calc = self.calc
+        area = slab_area(a)
+        return slab_gamma(a.get_potential_energy(), len(a), self.bulk_energy, area), -a.get_forces() / (2.0 * area)
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        gamma, dgamma = self.gamma(atoms)
+        residual = (gamma - self.target) / self.target
+        return residual**2, 2.0 * residual / self.target * dgamma
 
 
 _VOIGT = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))

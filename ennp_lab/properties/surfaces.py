@@ -106,6 +106,16 @@ class SurfaceEnergy:
     symmetric: bool = True
 
 
+def slab_area(slab: Atoms) -> float:
+    """A (Å²) of one face of a slab whose surface normal is along its third cell vector."""
+    return float(np.linalg.norm(np.cross(slab.cell[0], slab.cell[1])))
+
+
+def slab_gamma(slab_energy: float, n_atoms: int, bulk_energy_per_atom: float, area: float) -> float:
+    """γ = (E_slab − N e_bulk)/(2A) (eV/Å²), two faces of area A."""
+    return (slab_energy - n_atoms * bulk_energy_per_atom) / (2.0 * area)
+
+
 def _energy(atoms: Atoms, calc: Calculator) -> float:
     atoms = atoms.copy()
     atoms.calc = calc
@@ -135,13 +145,13 @@ def compute_surface_energy(
     e_bulk = _energy(bulk, calc) / len(bulk)
     slab = build_slab(bulk, miller, layers, vacuum)
     symmetric = is_symmetric_slab(slab)
-    area = float(np.linalg.norm(np.cross(slab.cell[0], slab.cell[1])))
-    unrelaxed = (_energy(slab, calc) - len(slab) * e_bulk) / (2 * area)
+    area = slab_area(slab)
+    unrelaxed = slab_gamma(_energy(slab, calc), len(slab), e_bulk, area)
     gamma = unrelaxed
     if relax:
         slab.calc = calc
         BFGS(slab, logfile=None).run(fmax=fmax, steps=500)
-        gamma = (float(slab.get_potential_energy()) - len(slab) * e_bulk) / (2 * area)
+        gamma = slab_gamma(float(slab.get_potential_energy()), len(slab), e_bulk, area)
     return SurfaceEnergy(_miller(miller), float(gamma), float(unrelaxed), area, layers, len(slab), relax, symmetric)
 
 

@@ -203,3 +203,52 @@ def test_strain_gradients_are_finite_differences_of_symmetric_strains():
         run_cell_design(cell, _Bowl())
     with pytest.raises(ValueError, match="periodic"):
         run_cell_design(_ethanol(), _Bowl())
+
+
+def test_the_surface_energy_target_is_the_librarys_gamma_and_its_gradient_finite_differences():
+    from ase.build import bulk
+
+    from ennp_lab.design import SurfaceEnergyTarget
+    from ennp_lab.properties.surfaces import compute_surface_energy
+    from ennp_lab.structures.build import build_slab
+
+    cube = bulk("Cu", "fcc", a=3.59, cubic=True)
+    library = compute_surface_energy(cube, EMT(), (1, 0, 0), layers=5, relax=False).gamma
+    slab = build_slab(cube, (1, 0, 0), 5, 10.0)
+    target = SurfaceEnergyTarget(EMT(), cube, 0.8 * library)
+    gamma, _ = target.gamma(slab)
+    assert gamma == pytest.approx(library, rel=1e-12)
+    slab.rattle(0.03, seed=2)
+    _, g = target(slab)
+    np.testing.assert_allclose(g[[0, 1, 3]], _fd_gradient(target, slab), rtol=0, atol=1e-6 * np.abs(g).max())
+    relaxed = run_design(slab, target, steps=30, step_size=0.02, target=1e-4)  # γ lowered by relaxing the faces
+    assert relaxed.values[-1] < relaxed.values[0]
+
+
+def test_the_phonon_target_is_phonopys_frequency_and_its_gradient_finite_differences():
+    from ase.build import bulk
+
+    from ennp_lab.design import PhononTarget
+    from ennp_lab.pretrained import load_pretrained
+    from ennp_lab.properties.phonons import compute_force_constants
+    from ennp_lab.units import OMEGA_TO_THZ
+
+    model = load_pretrained("cu-emt")
+    cell = bulk("Cu", "fcc", a=3.61, cubic=True)
+    phonopy = compute_force_constants(cell, ENNPCalculator(model, device="cpu"), supercell=2,
+                                      primitive_matrix="P").phonopy()
+    for q in ((0.5, 0.0, 0.0), (0.5, 0.5, 0.5)):
+        phonopy.run_qpoints([q])
+        expected = np.sort(phonopy.qpoints.frequencies[0])
+        for band in (3, 11):
+            got = float(PhononTarget(model, q, band, 5.0).frequency(cell).detach()) * OMEGA_TO_THZ
+            assert got == pytest.approx(expected[band], rel=1e-6)  # phonopy's THz factor agrees to ~1e-7
+    rattled = cell.copy()
+    rattled.rattle(0.02, seed=3)
+    target = PhononTarget(model, (0.5, 0, 0), 11, 7.0)
+    _, g = target(rattled)
+    np.testing.assert_allclose(g[[1]], _fd_gradient(target, rattled, atoms_checked=(1,)), rtol=0, atol=1e-6 * np.abs(g).max())
+    with pytest.raises(ValueError, match="not commensurate"):
+        PhononTarget(model, (0.3, 0, 0), 11, 7.0)
+    with pytest.raises(ValueError, match="out of range"):
+        PhononTarget(model, (0.5, 0, 0), 12, 7.0).frequency(cell)
