@@ -9,6 +9,8 @@ autograd; constraints are soft penalties; :class:`Combined` adds weighted terms:
 * :class:`EnergyCeiling`: k · max(0, E − E_max)² with E from any ASE calculator (an
   ENNP, GFN2-xTB, EMT): stay near a minimum of the energy;
 * :class:`MinimumDistance`: k · Σ_pairs max(0, d_min − r_ij)²: atoms may not collide;
+* :class:`ForceNorm`: k · Σ_i |F_i|² of a model (stay near a stationary point), its
+  gradient −2k H F by autograd;
 * :class:`TimestepTarget`: ((λ_max − λ*)/λ*)² for the largest eigenvalue of the
   mass-weighted Hessian (λ* from a target velocity-Verlet limit Δt* = 2/√λ*): λ_max and
   its eigenvector ṽ by Lanczos on autograd Hessian-vector products
@@ -46,7 +48,7 @@ from ennp_lab.graph.data import AtomGraph
 from ennp_lab.models.interface import declared_inputs, declared_outputs
 from ennp_lab.validation import as_real
 
-__all__ = ["Objective", "ModelScalar", "EnergyCeiling", "MinimumDistance", "TimestepTarget", "PolarizationTarget",
+__all__ = ["Objective", "ModelScalar", "EnergyCeiling", "MinimumDistance", "ForceNorm", "TimestepTarget", "PolarizationTarget",
            "YoungsModulusTarget", "SurfaceEnergyTarget", "PhononTarget", "Combined"]
 
 
@@ -400,6 +402,24 @@ class PolarizationTarget(Objective):
         dp = np.einsum("i,nij->nj", self.direction, born) / atoms.get_volume()
         residual = (p - self.target) / self.target
         return residual**2, 2.0 * residual / self.target * dp
+
+
+class ForceNorm(Objective):
+    """k · Σ_i |F_i|² (eV²/Å² · k) with the forces of ``model``: a soft "stay near a minimum"."""
+
+    def __init__(self, model, strength: float = 1.0) -> None:
+        self.model = model
+        self.strength = as_real(strength, "strength", 0.0)
+        self.name = "|F|² small"
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        graph = _graph(self.model, atoms, None)
+        positions = graph.positions.detach().clone().requires_grad_(True)
+        energy = self.model(graph, positions)["energy"].sum()
+        (g,) = torch.autograd.grad(energy, positions, create_graph=True)
+        value = self.strength * (g * g).sum()
+        (gradient,) = torch.autograd.grad(value, positions)
+        return float(value.detach()), gradient.detach().cpu().numpy().astype(float)
 
 
 class Combined(Objective):

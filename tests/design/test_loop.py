@@ -9,7 +9,8 @@ from ase.build import molecule
 from ase.calculators.emt import EMT
 
 from ennp_lab import ENNPCalculator
-from ennp_lab.design import Combined, EnergyCeiling, MinimumDistance, ModelScalar, Objective, rigid_drift, run_design
+from ennp_lab.design import (Combined, EnergyCeiling, ForceNorm, MinimumDistance, ModelScalar, Objective, rigid_drift,
+                             run_design)
 from ennp_lab.properties.hessian import compute_hessian
 from ennp_lab.testing import tiny_model
 
@@ -42,8 +43,9 @@ def test_objective_gradients_are_derivatives_of_their_values(model):
     squeezed = atoms.copy()
     squeezed.positions[1] = squeezed.positions[0] + 0.6 * (squeezed.positions[1] - squeezed.positions[0])  # a short C–C
     objectives = [ModelScalar(model, "q", component=0, scale=-2.0), ModelScalar(model, "energy"),
-                  EnergyCeiling(ENNPCalculator(model, device="cpu"), e0 - 0.01, 3.0), MinimumDistance(1.2, 5.0)]
-    for objective, where in zip(objectives, (atoms, atoms, atoms, squeezed)):
+                  EnergyCeiling(ENNPCalculator(model, device="cpu"), e0 - 0.01, 3.0), MinimumDistance(1.2, 5.0),
+                  ForceNorm(model, 0.5)]
+    for objective, where in zip(objectives, (atoms, atoms, atoms, squeezed, atoms)):
         value, g = objective(where)
         assert value != 0 and np.abs(g).max() > 1e-6, objective.name
         np.testing.assert_allclose(g[[0, 1, 3]], _fd_gradient(objective, where), rtol=0, atol=1e-6 * max(1.0, np.abs(g).max()))
