@@ -69,6 +69,36 @@ def _lbfgs_direction(gradient: np.ndarray, history: list[tuple[np.ndarray, np.nd
     return q
 
 
+def _check_method(method: str) -> None:
+    if method not in ("gradient", "lbfgs"):
+        raise ValueError(f"method must be 'gradient' or 'lbfgs', got {method!r}")
+
+
+def _check_start(objective: Objective, value: float, gradient: np.ndarray, what: str) -> None:
+    """Refuse a start where the objective is not finite or ``gradient`` is zero (it depends
+    on nothing that ``what`` names)."""
+    if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+        raise ValueError(f"the objective {objective.name!r} is not finite at the start ({value})")
+    if not np.abs(gradient).max() > 0:
+        raise ValueError(f"the objective {objective.name!r} does not depend on {what} here (zero gradient): "
+                         "nothing to design")
+
+
+def _line_search(trial_at, scale: float, value: float, max_halvings: int):
+    """Halve ``scale`` until ``trial_at(scale) -> (structure, value, gradient…)`` lowers
+    ``value``: (scale, that result or None, evaluations)."""
+    for evaluations in range(1, max_halvings + 2):
+        result = trial_at(scale)
+        if np.isfinite(result[1]) and result[1] < value:
+            return scale, result, evaluations
+        scale *= 0.5
+    return scale, None, max_halvings + 1
+
+
+def _no_descent(scale: float, largest: float) -> str:
+    return f"no step lowered the objective (down to {scale * largest:.2g} Å): a minimum, or a target out of reach"
+
+
 def rigid_drift(start: Atoms, now: Atoms) -> tuple[float, float]:
     """(centroid displacement Å, rotation angle ° of the Kabsch superposition) of ``now``
     relative to ``start`` (for a periodic cell the rotation is not a free motion: 0)."""
@@ -134,8 +164,7 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
         ValueError: an objective whose gradient is zero at the start (it does not depend on
             the positions) or not finite, bad step settings, an unknown method.
     """
-    if method not in ("gradient", "lbfgs"):
-        raise ValueError(f"method must be 'gradient' or 'lbfgs', got {method!r}")
+    _check_method(method)
     if method == "lbfgs" and metric != "unweighted":
         raise ValueError("L-BFGS design runs in the unweighted metric")
     memory = as_int(memory, "memory", minimum=1)
@@ -146,11 +175,7 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
     current = atoms.copy()
     current.calc = None
     value, g = objective(current)
-    if not np.isfinite(value) or not np.all(np.isfinite(g)):
-        raise ValueError(f"the objective {objective.name!r} is not finite at the start ({value})")
-    if not np.abs(g).max() > 0:
-        raise ValueError(f"the objective {objective.name!r} does not depend on the positions here (zero gradient): "
-                         "nothing to design")
+    _check_start(objective, value, g, "the positions")
     frames, values, gradients, fractions, drift = [current.copy()], [value], [g], [], [(0.0, 0.0)]
     evaluations, stop = 1, f"ran {steps} steps"
 
@@ -183,19 +208,20 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
             scale = min(1.0, max_step / largest)  # the quasi-Newton step, capped per atom
         else:
             scale = alpha / largest
-        for _halving in range(max_halvings + 1):
+
+        def moved(scale):
             trial = current.copy()
             trial.positions -= scale * direction
-            trial_value, trial_g = objective(trial)
-            evaluations += 1
-            if np.isfinite(trial_value) and trial_value < value:
-                break
-            scale *= 0.5
-            alpha *= 0.5
-        else:
-            stop = (f"no step lowered the objective (down to {scale * largest:.2g} Å): a minimum, "
-                    "or a target out of reach")
+            return (trial, *objective(trial))
+
+        previous = scale
+        scale, result, used = _line_search(moved, scale, value, max_halvings)
+        evaluations += used
+        if result is None:
+            stop = _no_descent(scale, largest)
             break
+        alpha *= scale / previous  # the gradient step keeps what the halvings found
+        trial, trial_value, trial_g = result
         if not np.all(np.isfinite(trial_g)):
             stop = "the gradient turned non-finite"
             break
@@ -241,8 +267,7 @@ def run_cell_design(atoms: Atoms, objective: Objective, steps: int = 50, step_si
     """
     if not np.asarray(atoms.pbc).all():
         raise ValueError("variable-cell design needs a cell periodic in all three directions")
-    if method not in ("gradient", "lbfgs"):
-        raise ValueError(f"method must be 'gradient' or 'lbfgs', got {method!r}")
+    _check_method(method)
     steps = as_int(steps, "steps", minimum=0)
     memory = as_int(memory, "memory", minimum=1)
     step = as_real(step_size, "step_size (Å)", 0.0, strict=True)
@@ -251,17 +276,14 @@ def run_cell_design(atoms: Atoms, objective: Objective, steps: int = 50, step_si
     length = abs(current.get_volume()) ** (1.0 / 3.0)
 
     def evaluate(structure):
+        """(value, z-gradient with translations removed and ε symmetrised, raw ∂f/∂r)."""
         value, g, e = objective.cell_gradient(structure)
-        g = project_rigid(structure, g)
-        e = 0.5 * (e + e.T)
-        return value, np.concatenate([g.reshape(-1), e.reshape(-1) / length])
+        z = np.concatenate([project_rigid(structure, g).reshape(-1), (0.5 * (e + e.T)).reshape(-1) / length])
+        return value, z, g
 
-    value, z_grad = evaluate(current)
-    if not np.isfinite(value) or not np.all(np.isfinite(z_grad)):
-        raise ValueError(f"the objective {objective.name!r} is not finite at the start ({value})")
-    if not np.abs(z_grad).max() > 0:
-        raise ValueError(f"the objective {objective.name!r} depends neither on the positions nor on the cell here")
-    frames, values, gradients, drift = [current.copy()], [value], [z_grad[:-9].reshape(-1, 3)], [(0.0, 0.0)]
+    value, z_grad, raw = evaluate(current)
+    _check_start(objective, value, z_grad, "the positions or the cell")
+    frames, values, gradients, drift = [current.copy()], [value], [raw], [(0.0, 0.0)]
     history: list[tuple[np.ndarray, np.ndarray]] = []
     evaluations, stop = 1, f"ran {steps} steps"
     for _ in range(steps):
@@ -277,27 +299,27 @@ def run_cell_design(atoms: Atoms, objective: Objective, steps: int = 50, step_si
             stop = "the gradient vanished: a stationary point of the objective"
             break
         scale = min(1.0, step / largest) if method == "lbfgs" else step / largest
-        for _halving in range(max_halvings + 1):
+        def moved(scale):
             dz = -scale * direction
             trial = current.copy()
             trial.positions += dz[:-9].reshape(-1, 3)
-            eps = dz[-9:].reshape(3, 3) / length
-            trial.set_cell(trial.cell[:] @ (np.eye(3) + eps), scale_atoms=True)
-            trial_value, trial_grad = evaluate(trial)
-            evaluations += 1
-            if np.isfinite(trial_value) and trial_value < value:
-                break
-            scale *= 0.5
-        else:
-            stop = f"no step lowered the objective (down to {scale * largest:.2g} Å): a minimum, or a target out of reach"
+            trial.set_cell(trial.cell[:] @ (np.eye(3) + dz[-9:].reshape(3, 3) / length), scale_atoms=True)
+            return (trial, *evaluate(trial))
+
+        scale, result, used = _line_search(moved, scale, value, max_halvings)
+        evaluations += used
+        if result is None:
+            stop = _no_descent(scale, largest)
             break
+        trial, trial_value, trial_grad, raw = result
+        dz = -scale * direction
         y = trial_grad - z_grad
         if method == "lbfgs" and float(dz @ y) > 1e-14:
             history = (history + [(dz, y)])[-memory:]
         current, value, z_grad = trial, trial_value, trial_grad
         frames.append(current.copy())
         values.append(value)
-        gradients.append(z_grad[:-9].reshape(-1, 3))
+        gradients.append(raw)
         drift.append(rigid_drift(frames[0], current))
     else:
         if target is not None and value <= target:

@@ -129,24 +129,23 @@ class EnergyCeiling(Objective):
         self.strength = as_real(strength, "strength", 0.0)
         self.name = f"energy ≤ {self.e_max:.3f} eV"
 
-    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+    def _evaluate(self, atoms: Atoms, with_strain: bool):
+        from ase.stress import voigt_6_to_full_3x3_stress
+
         a = atoms.copy()
         a.calc = self.calc
         excess = a.get_potential_energy() - self.e_max
         if excess <= 0:
-            return 0.0, np.zeros((len(a), 3))
-        return self.strength * excess**2, -2.0 * self.strength * excess * a.get_forces()
+            return 0.0, np.zeros((len(a), 3)), np.zeros((3, 3))
+        factor = 2.0 * self.strength * excess
+        strain = factor * a.get_volume() * voigt_6_to_full_3x3_stress(a.get_stress()) if with_strain else None  # ∂E/∂ε = Ω σ
+        return self.strength * excess**2, -factor * a.get_forces(), strain
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        return self._evaluate(atoms, False)[:2]
 
     def cell_gradient(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
-        from ase.stress import voigt_6_to_full_3x3_stress
-
-        value, g = self(atoms)
-        if value == 0.0:
-            return value, g, np.zeros((3, 3))
-        a = atoms.copy()
-        a.calc = self.calc
-        excess = a.get_potential_energy() - self.e_max  # ∂E/∂ε = Ω σ
-        return value, g, 2.0 * self.strength * excess * a.get_volume() * voigt_6_to_full_3x3_stress(a.get_stress())
+        return self._evaluate(atoms, True)
 
 
 class MinimumDistance(Objective):
@@ -157,23 +156,19 @@ class MinimumDistance(Objective):
         self.strength = as_real(strength, "strength", 0.0)
         self.name = f"distances ≥ {self.d_min:g} Å"
 
-    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
-        from ase.neighborlist import neighbor_list
-
-        i, j, d, vec = neighbor_list("ijdD", atoms, self.d_min)  # both orders: halve
-        short = self.d_min - d
-        value = 0.5 * self.strength * float(np.sum(short**2))
-        g = np.zeros((len(atoms), 3))
-        np.add.at(g, j, (-2.0 * self.strength * short / np.maximum(d, 1e-12))[:, None] * vec)  # ∂/∂r_j of k(d_min − r_ij)², each pair once per end
-        return value, g
-
     def cell_gradient(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
         from ase.neighborlist import neighbor_list
 
-        value, g = self(atoms)
-        _, _, d, vec = neighbor_list("ijdD", atoms, self.d_min)
-        w = -self.strength * (self.d_min - d) / np.maximum(d, 1e-12)  # ½ of each pair's −2k(d_min − r)/r: both orders
-        return value, g, np.einsum("p,pa,pb->ab", w, vec, vec)
+        _, j, d, vec = neighbor_list("ijdD", atoms, self.d_min)  # every pair in both orders
+        short = self.d_min - d
+        value = 0.5 * self.strength * float(np.sum(short**2))
+        w = -2.0 * self.strength * short / np.maximum(d, 1e-12)  # ∂(k(d_min − r)²)/∂r / r, each pair once per end
+        g = np.zeros((len(atoms), 3))
+        np.add.at(g, j, w[:, None] * vec)
+        return value, g, 0.5 * np.einsum("p,pa,pb->ab", w, vec, vec)  # ½: both orders of each pair
+
+    def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
+        return self.cell_gradient(atoms)[:2]
 
 
 class TimestepTarget(Objective):
@@ -187,13 +182,6 @@ class TimestepTarget(Objective):
         self.timestep = as_real(timestep, "timestep (fs)", 0.0, strict=True)
         self.target = (2.0 / (self.timestep * FS)) ** 2
         self.name = f"Δt_max → {self.timestep:g} fs"
-
-    def timestep_limit(self, atoms: Atoms) -> float:
-        """The model's Δt_max (fs) of ``atoms``."""
-        from ennp_lab.calculator import ENNPCalculator
-        from ennp_lab.properties.stability import compute_max_stable_timestep
-
-        return compute_max_stable_timestep(atoms, ENNPCalculator(self.model, device=self.model.device))
 
     def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
         from ennp_lab.calculator import ENNPCalculator
@@ -304,9 +292,6 @@ class SurfaceEnergyTarget(Objective):
         return residual**2, 2.0 * residual / self.target * dgamma
 
 
-_VOIGT = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
-
-
 class YoungsModulusTarget(Objective):
     """((E(n̂) − ``target``)/``target``)² with E(n̂) (eV/Å³) the model's clamped-ion
     directional Young's modulus (module docstring) of a 3D-periodic cell."""
@@ -323,6 +308,7 @@ class YoungsModulusTarget(Objective):
         """E(n̂) (eV/Å³) as a torch scalar, differentiable in ``positions`` (default: the
         structure's) and in an ``outer`` strain (1, 3, 3) applied first (default none)."""
         from ennp_lab.derivatives import apply_strain
+        from ennp_lab.properties.elasticity import VOIGT_PAIRS
 
         if not np.asarray(atoms.pbc).all():
             raise ValueError("a Young's modulus needs a cell periodic in all three directions")
@@ -338,10 +324,10 @@ class YoungsModulusTarget(Objective):
         rows = [torch.autograd.grad(g[0, a, b], strain, create_graph=True)[0][0] for a in range(3) for b in range(3)]
         c = torch.stack(rows).reshape(3, 3, 3, 3) / torch.linalg.det(base_cell[0]).abs()
         c = 0.25 * (c + c.transpose(0, 1) + c.transpose(2, 3) + c.transpose(0, 1).transpose(2, 3))
-        voigt = torch.stack([torch.stack([c[a, b, p, q] for p, q in _VOIGT]) for a, b in _VOIGT])
+        voigt = torch.stack([torch.stack([c[a, b, p, q] for p, q in VOIGT_PAIRS]) for a, b in VOIGT_PAIRS])
         s = torch.linalg.inv(voigt)  # engineering-strain compliance
         n = torch.as_tensor(self.direction, dtype=voigt.dtype, device=voigt.device)
-        m = torch.stack([n[a] * n[b] for a, b in _VOIGT])  # (n n) in Voigt form, shear entries once
+        m = torch.stack([n[a] * n[b] for a, b in VOIGT_PAIRS])  # (n n) in Voigt form, shear entries once
         return 1.0 / (m @ s @ m)
 
     def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
@@ -386,13 +372,10 @@ class PolarizationTarget(Objective):
     def polarization(self, atoms: Atoms) -> float:
         """P·n̂ (e/Å²) of ``atoms`` at zero field."""
         from ennp_lab.keys import POLARIZATION
-        from ennp_lab.properties.dielectric import restoring_field
+        from ennp_lab.properties.dielectric import property_in_field, restoring_field
 
         with restoring_field(self.calc):
-            self.calc.set(electric_field=np.zeros(3))
-            a = atoms.copy()
-            a.calc = self.calc
-            return float(np.asarray(self.calc.get_property(POLARIZATION, a)) @ self.direction)
+            return float(property_in_field(atoms, self.calc, np.zeros(3), POLARIZATION) @ self.direction)
 
     def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
         from ennp_lab.properties.dielectric import compute_born_charges
@@ -423,16 +406,13 @@ class ForceNorm(Objective):
 
 
 class Combined(Objective):
-    """Σ_t w_t f_t of (weight, objective) terms; ``terms(atoms)`` gives each value."""
+    """Σ_t w_t f_t of (weight, objective) terms."""
 
     def __init__(self, terms: Sequence[tuple[float, Objective]]) -> None:
         if not terms:
             raise ValueError("Combined needs at least one (weight, objective) term")
         self.terms = [(as_real(w, "weight"), f) for w, f in terms]
         self.name = " + ".join(f"{w:g}·[{f.name}]" for w, f in self.terms)
-
-    def values(self, atoms: Atoms) -> dict[str, float]:
-        return {f.name: f(atoms)[0] for _, f in self.terms}
 
     def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
         value, gradient = 0.0, np.zeros((len(atoms), 3))

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-
 from ase import Atoms
 
 from ennp_lab.design.loop import DesignResult, run_design
@@ -64,12 +63,11 @@ class DesignProblem:
 
 def chirality_problem(window: float = 0.3, seed: int = 0) -> DesignProblem:
     """Maximise ``chirality-o3``'s χ of a stereocentre under a GFN2-xTB energy window."""
+    from ase.optimize import BFGS
     from tblite.ase import TBLite
 
     from ennp_lab.data.chiral import pseudoscalar_label, stereocentre
     from ennp_lab.pretrained import load_pretrained
-
-    from ase.optimize import BFGS
 
     atoms = stereocentre(("H", "F", "Cl", "Br"), seed=seed)
     xtb = TBLite(method="GFN2-xTB", verbosity=0)

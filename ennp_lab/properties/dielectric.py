@@ -34,7 +34,8 @@ from ennp_lab.units import COULOMB_EV_A
 from ennp_lab.validation import as_real
 
 __all__ = ["BornCharges", "compute_born_charges", "compute_dielectric_tensor", "InfraredSpectrum",
-           "compute_ir_spectrum", "compute_lo_to_frequencies", "require_field_input", "restoring_field"]
+           "compute_ir_spectrum", "compute_lo_to_frequencies", "require_field_input", "restoring_field",
+           "property_in_field"]
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ def restoring_field(calc):
         calc.set(electric_field=previous)
 
 
-def _in_field(atoms: Atoms, calc, field: np.ndarray, name: str) -> np.ndarray:
-    """A property of ``atoms`` with the calculator's field set to ``field``."""
+def property_in_field(atoms: Atoms, calc, field: np.ndarray, name: str) -> np.ndarray:
+    """A property of ``atoms`` with the calculator's field set to ``field`` (left set: wrap
+    the caller in :func:`restoring_field`)."""
     calc.set(electric_field=np.asarray(field, dtype=float))
     a = atoms.copy()
     a.calc = calc
@@ -85,7 +87,7 @@ def _field_derivative(atoms: Atoms, calc, name: str, step: float) -> np.ndarray:
     for i in range(3):
         e = np.zeros(3)
         e[i] = step
-        out.append((_in_field(atoms, calc, e, name) - _in_field(atoms, calc, -e, name)) / (2 * step))
+        out.append((property_in_field(atoms, calc, e, name) - property_in_field(atoms, calc, -e, name)) / (2 * step))
     return np.asarray(out)
 
 
@@ -109,7 +111,7 @@ def compute_born_charges(atoms: Atoms, calc: Calculator, method: str = "auto", f
     step = as_real(field_step, "field_step (V/Å)", 0.0, strict=True)
     with restoring_field(calc):
         if method == "autograd":
-            return BornCharges(_in_field(atoms, calc, np.zeros(3), keys.BORN_CHARGES))
+            return BornCharges(property_in_field(atoms, calc, np.zeros(3), keys.BORN_CHARGES))
         return BornCharges(_field_derivative(atoms, calc, keys.FORCES, step).transpose(1, 0, 2))  # (i, κ, j) → (κ, i, j)
 
 
@@ -128,7 +130,7 @@ def compute_dielectric_tensor(atoms: Atoms, calc: Calculator, method: str = "aut
     step = as_real(field_step, "field_step (V/Å)", 0.0, strict=True)
     with restoring_field(calc):
         if method == "autograd":
-            alpha = _in_field(atoms, calc, np.zeros(3), keys.POLARIZABILITY)
+            alpha = property_in_field(atoms, calc, np.zeros(3), keys.POLARIZABILITY)
         else:
             alpha = volume * _field_derivative(atoms, calc, keys.POLARIZATION, step)
     alpha = 0.5 * (alpha + alpha.T)

@@ -27,7 +27,7 @@ from ase.calculators.calculator import Calculator
 
 from ennp_lab import keys
 from ennp_lab.files import atomic_write
-from ennp_lab.properties.dielectric import require_field_input, restoring_field
+from ennp_lab.properties.dielectric import property_in_field, require_field_input, restoring_field
 from ennp_lab.properties.md import run_md
 from ennp_lab.properties.polarization import continuous_branch, polarization_quanta
 from ennp_lab.validation import as_int, as_real
@@ -92,12 +92,6 @@ class SwitchingPath:
         return np.array([self.polarizations + n * q for n in range(-count, count + 1)])
 
 
-def _polarization(atoms: Atoms, calc: Calculator) -> np.ndarray:
-    a = atoms.copy()
-    a.calc = calc
-    return np.asarray(calc.get_property(keys.POLARIZATION, a), dtype=float)
-
-
 def switching_path(polar: Atoms, paraelectric: Atoms, calc: Calculator, lambdas: Sequence[float] | None = None) -> SwitchingPath:
     """E and P at zero field along R(λ) (module docstring); default λ: 41 points in ±1.5.
 
@@ -115,14 +109,12 @@ def switching_path(polar: Atoms, paraelectric: Atoms, calc: Calculator, lambdas:
     step = polar.positions - paraelectric.positions
     images, energies, polarizations = [], [], []
     with restoring_field(calc):
-        calc.set(electric_field=np.zeros(3))
         for lam in lambdas:
             image = paraelectric.copy()
             image.positions += lam * step
-            image.calc = calc
-            energies.append(image.get_potential_energy())
-            polarizations.append(np.asarray(calc.get_property(keys.POLARIZATION, image), dtype=float))
-            image.calc = None
+            # P first: the calculation that gives it gives the energy too (no second pass)
+            polarizations.append(property_in_field(image, calc, np.zeros(3), keys.POLARIZATION))
+            energies.append(float(calc.get_potential_energy(image)))
             images.append(image)
     cell = np.asarray(polar.cell[:], dtype=float)
     return SwitchingPath(lambdas, np.array(energies), continuous_branch(np.array(polarizations), cell), cell, tuple(images))
@@ -265,10 +257,8 @@ def field_driven_md(atoms: Atoms, calc: Calculator, direction=(1.0, 1.0, 1.0), a
             raise ValueError(f"the field-driven run stopped early: {result.stop_reason}")
         times = np.arange(len(result.frames)) * interval * dt
         fields = triangle_field(times, amplitude, period)
-        polarizations = []
-        for frame, e in zip(result.frames, fields):
-            calc.set(electric_field=e * n)
-            polarizations.append(_polarization(frame, calc) @ n)
+        polarizations = [property_in_field(frame, calc, e * n, keys.POLARIZATION) @ n
+                         for frame, e in zip(result.frames, fields)]
     return HysteresisLoop(times, fields, np.array(polarizations), n, result.frames, float(period))
 
 
