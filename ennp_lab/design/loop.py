@@ -14,23 +14,34 @@ shape changes can still turn a molecule at second order (the "falling cat"): wit
 superposed rigidly on the start (Kabsch, in the metric's weights), which changes no
 intrinsic objective and leaves no drift at all.
 
-Recorded per step: the structure, the objective, the norm of the gradient's rigid part
+Relaxation between design steps (``relax=`` an ASE calculator): after each accepted step
+the atoms relax on that calculator's forces for up to ``relax_steps`` BFGS steps (ASE's
+optimiser) with the direction of the (projected) objective gradient held fixed (ASE's
+``FixedMode`` constraint), so the objective is unchanged to first order while the energy
+goes down; the loop then walks along the constrained minimum — at each value of the
+objective the lowest-energy structure near it, where the forces are parallel to the
+objective's gradient (a Lagrange condition), and the design ends near a stationary point
+of the energy rather than wherever the steps left it.
+
+Recorded per step: the structure, the objective (and, for a
+:class:`~ennp_lab.design.objectives.Combined` one, each weighted term), the norm of the gradient's rigid part
 relative to the gradient (what projection removes), and the rigid drift from the start:
 the centroid's displacement and the rotation angle of the best superposition (Kabsch).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ase import Atoms
+from ase.calculators.calculator import Calculator
 
 from ennp_lab.design.objectives import Objective
 from ennp_lab.design.projector import Metric, project_rigid, rigid_components
 from ennp_lab.validation import as_int, as_real
 
-__all__ = ["DesignResult", "run_design", "run_cell_design", "rigid_drift", "superpose"]
+__all__ = ["DesignResult", "run_design", "run_cell_design", "relax_holding", "rigid_drift", "superpose"]
 
 
 def _kabsch(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -99,6 +110,39 @@ def _no_descent(scale: float, largest: float) -> str:
     return f"no step lowered the objective (down to {scale * largest:.2g} Å): a minimum, or a target out of reach"
 
 
+def relax_holding(atoms: Atoms, calc: Calculator, gradient: np.ndarray, steps: int, fmax: float) -> Atoms:
+    """``atoms`` (a copy) relaxed by ``calc`` for up to ``steps`` ASE BFGS steps to ``fmax``
+    (eV/Å) with the direction ``gradient`` (N, 3) held (ASE ``FixedMode``; none if it is 0)."""
+    from ase.constraints import FixedMode
+    from ase.optimize import BFGS
+
+    relaxed = atoms.copy()
+    relaxed.set_constraint()
+    if np.linalg.norm(gradient) > 0:
+        relaxed.set_constraint(FixedMode(gradient))
+    relaxed.calc = calc
+    BFGS(relaxed, logfile=None).run(fmax=fmax, steps=steps)
+    out = relaxed.copy()
+    out.set_constraint()
+    out.calc = None
+    return out
+
+
+def _terms(objective: Objective) -> dict[str, float]:
+    """The weighted terms of ``objective``'s latest evaluation (a Combined one), else {}."""
+    return dict(getattr(objective, "last_terms", {}) or {})
+
+
+def _term_arrays(records: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    return {k: np.array([r[k] for r in records]) for k in records[0]} if records and records[0] else {}
+
+
+def _relax_settings(relax, relax_steps, relax_fmax):
+    if relax is None:
+        return 0, 0.0
+    return as_int(relax_steps, "relax_steps", minimum=1), as_real(relax_fmax, "relax_fmax (eV/Å)", 0.0, strict=True)
+
+
 def rigid_drift(start: Atoms, now: Atoms) -> tuple[float, float]:
     """(centroid displacement Å, rotation angle ° of the Kabsch superposition) of ``now``
     relative to ``start`` (for a periodic cell the rotation is not a free motion: 0)."""
@@ -124,6 +168,8 @@ class DesignResult:
         projected: whether the rigid motions were removed.
         stop_reason: why it stopped.
         evaluations: objective evaluations used (including rejected trial steps).
+        terms: label → (M,) each weighted term of a Combined objective ({} otherwise).
+        relaxed: whether the atoms relaxed between design steps.
     """
 
     frames: tuple[Atoms, ...]
@@ -134,6 +180,8 @@ class DesignResult:
     projected: bool
     stop_reason: str
     evaluations: int
+    terms: dict = field(default_factory=dict)
+    relaxed: bool = False
 
     def projected_gradients(self, metric: Metric = "unweighted") -> np.ndarray:
         """(M, N, 3) each recorded gradient with the rigid motions of its frame removed."""
@@ -152,13 +200,15 @@ class DesignResult:
 def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: float = 0.05, max_step: float = 0.2,
                project: bool = True, metric: Metric = "unweighted", target: float | None = None,
                gradient_tolerance: float = 1e-8, max_halvings: int = 8, align: bool | None = None,
-               method: str = "gradient", memory: int = 8) -> DesignResult:
+               method: str = "gradient", memory: int = 8, relax: Calculator | None = None, relax_steps: int = 20,
+               relax_fmax: float = 0.02) -> DesignResult:
     """Minimise ``objective`` from ``atoms`` (not modified; module docstring).
 
     ``method="lbfgs"`` replaces the normalised gradient step by the L-BFGS step (two-loop
     recursion over the last ``memory`` pairs of steps and (projected) gradient changes,
     turned with the structure when it is aligned), capped at ``max_step`` per atom and
-    halved until it lowers the objective, as the gradient steps are.
+    halved until it lowers the objective, as the gradient steps are. ``relax``: relax
+    between steps (module docstring); the L-BFGS pairs then span design step and relaxation.
 
     Raises:
         ValueError: an objective whose gradient is zero at the start (it does not depend on
@@ -172,11 +222,13 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
     align = bool(project) if align is None else bool(align)
     alpha = as_real(step_size, "step_size (Å)", 0.0, strict=True)
     max_step = as_real(max_step, "max_step (Å)", 0.0, strict=True)
+    relax_steps, relax_fmax = _relax_settings(relax, relax_steps, relax_fmax)
     current = atoms.copy()
     current.calc = None
     value, g = objective(current)
     _check_start(objective, value, g, "the positions")
     frames, values, gradients, fractions, drift = [current.copy()], [value], [g], [], [(0.0, 0.0)]
+    terms = [_terms(objective)]
     evaluations, stop = 1, f"ran {steps} steps"
 
     def fraction(gradient):
@@ -222,10 +274,14 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
             break
         alpha *= scale / previous  # the gradient step keeps what the halvings found
         trial, trial_value, trial_g = result
-        if not np.all(np.isfinite(trial_g)):
-            stop = "the gradient turned non-finite"
+        if relax is not None and np.all(np.isfinite(trial_g)):
+            trial = relax_holding(trial, relax, effective(trial, trial_g), relax_steps, relax_fmax)
+            trial_value, trial_g = objective(trial)
+            evaluations += 1
+        if not (np.isfinite(trial_value) and np.all(np.isfinite(trial_g))):
+            stop = "the objective or its gradient turned non-finite"
             break
-        step_taken = -scale * direction
+        step_taken = trial.positions - current.positions  # the design step (and the relaxation)
         new_pg = effective(trial, trial_g)
         if align and not np.asarray(trial.pbc).any():  # a rigid motion: the objective is unchanged
             trial, rotation = superpose(frames[0], trial, metric)
@@ -243,16 +299,18 @@ def run_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: f
         gradients.append(g)
         fractions.append(fraction(g))
         drift.append(rigid_drift(frames[0], current))
+        terms.append(_terms(objective))
     else:
         if target is not None and value <= target:
             stop = f"reached the target {target:g}"
     return DesignResult(tuple(frames), np.array(values), np.array(gradients), np.array(fractions), np.array(drift),
-                        bool(project), stop, evaluations)
+                        bool(project), stop, evaluations, _term_arrays(terms), relax is not None)
 
 
 def run_cell_design(atoms: Atoms, objective: Objective, steps: int = 50, step_size: float = 0.02,
                     target: float | None = None, method: str = "lbfgs", memory: int = 8, max_halvings: int = 8,
-                    gradient_tolerance: float = 1e-10) -> DesignResult:
+                    gradient_tolerance: float = 1e-10, relax: Calculator | None = None, relax_steps: int = 20,
+                    relax_fmax: float = 0.02) -> DesignResult:
     """Variable-cell design of a 3D-periodic cell: the positions and a symmetric strain ε
     (cell → cell(1 + ε), positions carried along) move together. The strain gradient is
     symmetrised — a symmetric strain holds no rotation, so cell rotations never enter —
@@ -260,6 +318,8 @@ def run_cell_design(atoms: Atoms, objective: Objective, steps: int = 50, step_si
     z = (r, L ε) with L = Ω^{1/3}, so ``step_size`` (Å) caps an atom's move and the cell's
     largest strain times L alike; L-BFGS (default) or normalised gradient steps, each
     halved until it lowers the objective. ``objective.cell_gradient`` supplies ∂f/∂ε.
+    ``relax``: the ions relax at each step's cell with ∂f/∂r held (as :func:`run_design`):
+    a relaxed-ion design of the strain.
 
     Raises:
         ValueError: a cell that is not 3D-periodic, an objective without a strain gradient,
@@ -271,6 +331,7 @@ def run_cell_design(atoms: Atoms, objective: Objective, steps: int = 50, step_si
     steps = as_int(steps, "steps", minimum=0)
     memory = as_int(memory, "memory", minimum=1)
     step = as_real(step_size, "step_size (Å)", 0.0, strict=True)
+    relax_steps, relax_fmax = _relax_settings(relax, relax_steps, relax_fmax)
     current = atoms.copy()
     current.calc = None
     length = abs(current.get_volume()) ** (1.0 / 3.0)
@@ -284,6 +345,7 @@ def run_cell_design(atoms: Atoms, objective: Objective, steps: int = 50, step_si
     value, z_grad, raw = evaluate(current)
     _check_start(objective, value, z_grad, "the positions or the cell")
     frames, values, gradients, drift = [current.copy()], [value], [raw], [(0.0, 0.0)]
+    terms = [_terms(objective)]
     history: list[tuple[np.ndarray, np.ndarray]] = []
     evaluations, stop = 1, f"ran {steps} steps"
     for _ in range(steps):
@@ -313,6 +375,12 @@ def run_cell_design(atoms: Atoms, objective: Objective, steps: int = 50, step_si
             break
         trial, trial_value, trial_grad, raw = result
         dz = -scale * direction
+        if relax is not None:
+            relaxed = relax_holding(trial, relax, trial_grad[:-9].reshape(-1, 3), relax_steps, relax_fmax)
+            dz[:-9] += (relaxed.positions - trial.positions).reshape(-1)
+            trial = relaxed
+            trial_value, trial_grad, raw = evaluate(trial)
+            evaluations += 1
         y = trial_grad - z_grad
         if method == "lbfgs" and float(dz @ y) > 1e-14:
             history = (history + [(dz, y)])[-memory:]
@@ -321,8 +389,9 @@ def run_cell_design(atoms: Atoms, objective: Objective, steps: int = 50, step_si
         values.append(value)
         gradients.append(raw)
         drift.append(rigid_drift(frames[0], current))
+        terms.append(_terms(objective))
     else:
         if target is not None and value <= target:
             stop = f"reached the target {target:g}"
     return DesignResult(tuple(frames), np.array(values), np.array(gradients), np.zeros(len(values)), np.array(drift),
-                        True, stop, evaluations)
+                        True, stop, evaluations, _term_arrays(terms), relax is not None)

@@ -406,24 +406,38 @@ class ForceNorm(Objective):
 
 
 class Combined(Objective):
-    """Σ_t w_t f_t of (weight, objective) terms."""
+    """Σ_t w_t f_t of (weight, objective) terms.
+
+    ``last_terms`` holds each weighted term w_t f_t of the latest evaluation (labels from
+    the terms' names, made unique), which the design loop records step by step so that
+    the target and every constraint can be followed apart.
+    """
 
     def __init__(self, terms: Sequence[tuple[float, Objective]]) -> None:
         if not terms:
             raise ValueError("Combined needs at least one (weight, objective) term")
         self.terms = [(as_real(w, "weight"), f) for w, f in terms]
         self.name = " + ".join(f"{w:g}·[{f.name}]" for w, f in self.terms)
+        labels: list[str] = []
+        for _, f in self.terms:
+            label = f.name if f.name not in labels else f"{f.name} ({len(labels) + 1})"
+            labels.append(label)
+        self.labels = tuple(labels)
+        self.last_terms: dict[str, float] = {}
+
+    def _sum(self, parts) -> list:
+        """Σ w_t (value, gradient, …) over the terms' evaluations; ``last_terms`` kept."""
+        total = None
+        self.last_terms = {}
+        for label, (w, _), part in zip(self.labels, self.terms, parts):
+            self.last_terms[label] = w * float(part[0])
+            total = [w * np.asarray(x, dtype=float) for x in part] if total is None else \
+                [t + w * np.asarray(x, dtype=float) for t, x in zip(total, part)]
+        total[0] = float(total[0])
+        return total
 
     def __call__(self, atoms: Atoms) -> tuple[float, np.ndarray]:
-        value, gradient = 0.0, np.zeros((len(atoms), 3))
-        for w, f in self.terms:
-            v, g = f(atoms)
-            value, gradient = value + w * v, gradient + w * g
-        return value, gradient
+        return tuple(self._sum(f(atoms) for _, f in self.terms))
 
     def cell_gradient(self, atoms: Atoms) -> tuple[float, np.ndarray, np.ndarray]:
-        value, gradient, strain = 0.0, np.zeros((len(atoms), 3)), np.zeros((3, 3))
-        for w, f in self.terms:
-            v, g, e = f.cell_gradient(atoms)
-            value, gradient, strain = value + w * v, gradient + w * g, strain + w * e
-        return value, gradient, strain
+        return tuple(self._sum(f.cell_gradient(atoms) for _, f in self.terms))

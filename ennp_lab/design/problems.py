@@ -31,6 +31,7 @@ from typing import Callable
 
 import numpy as np
 from ase import Atoms
+from ase.calculators.calculator import Calculator
 
 from ennp_lab.design.loop import DesignResult, run_design
 from ennp_lab.design.objectives import (Combined, EnergyCeiling, MinimumDistance, ModelScalar, Objective,
@@ -42,22 +43,32 @@ __all__ = ["DesignProblem", "chirality_problem", "timestep_problem", "stiffness_
 
 @dataclass(frozen=True)
 class DesignProblem:
-    """A start, an objective to minimise, the value that counts as reached, and the
-    reference check ``verify(atoms) -> dict`` of a designed structure."""
+    """A start, an objective to minimise, the value that counts as reached, the reference
+    check ``verify(atoms) -> dict`` of a designed structure, and the calculator whose
+    energy the problem constrains (``calc``: the one to relax on between design steps)."""
 
     name: str
     atoms: Atoms
     objective: Objective
     target: float | None
     verify: Callable[[Atoms], dict]
+    calc: Calculator | None = None
 
     def compare(self, target: float | None = None, steps: int = 40, step_size: float = 0.02,
-                max_step: float = 0.05, method: str = "gradient") -> dict[str, DesignResult]:
+                max_step: float = 0.05, method: str = "gradient", relax_steps: int = 0,
+                relax_fmax: float = 0.02) -> dict[str, DesignResult]:
         """{"projected": …, "naive": …}: the design loop from the start with and without the
-        projection, to ``target`` (default the problem's)."""
+        projection, to ``target`` (default the problem's); ``relax_steps`` > 0 relaxes on
+        ``calc`` between design steps (:func:`~ennp_lab.design.loop.run_design`)."""
         target = self.target if target is None else target
+        relax = None
+        if relax_steps:
+            if self.calc is None:
+                raise ValueError(f"the design problem {self.name!r} has no calculator to relax on")
+            relax = self.calc
         return {label: run_design(self.atoms, self.objective, steps=steps, step_size=step_size, max_step=max_step,
-                                  target=target, project=project, method=method)
+                                  target=target, project=project, method=method, relax=relax, relax_steps=relax_steps or 20,
+                                  relax_fmax=relax_fmax)
                 for label, project in (("projected", True), ("naive", False))}
 
 
@@ -84,7 +95,7 @@ def chirality_problem(window: float = 0.3, seed: int = 0) -> DesignProblem:
         return {"chi_label": pseudoscalar_label(designed), "chi_label_start": pseudoscalar_label(atoms),
                 "chi_model": -chi(designed)[0], "xtb_energy_rise": a.get_potential_energy() - e0}
 
-    return DesignProblem("chirality", atoms, objective, None, verify)
+    return DesignProblem("chirality", atoms, objective, None, verify, xtb)
 
 
 def _cu_vacancy_cell(repeat, rattle: float, seed: int) -> Atoms:
@@ -118,7 +129,7 @@ def _stiffness(atoms: Atoms, fraction: float, window: float, direction, name: st
         return {"target": goal, "model": float(probe.modulus(designed).detach()), "emt": float(emt),
                 "strain": np.linalg.solve(atoms.cell[:], designed.cell[:]) - np.eye(3)}
 
-    return DesignProblem(name, atoms, objective, 1e-5, verify)
+    return DesignProblem(name, atoms, objective, 1e-5, verify, calc)
 
 
 def stiffness_problem(fraction: float = 0.95, window: float = 0.5, direction=(1.0, 1.0, 1.0), repeat=(2, 1, 1),
@@ -162,7 +173,7 @@ def timestep_problem(fraction: float = 0.95, window: float = 0.5, repeat=(2, 1, 
         return {"target_fs": goal, "model_fs": compute_max_stable_timestep(designed, calc),
                 "emt_fs": compute_max_stable_timestep(designed, EMT())}
 
-    return DesignProblem("timestep", atoms, objective, 1e-5, verify)
+    return DesignProblem("timestep", atoms, objective, 1e-5, verify, calc)
 
 
 def polarization_problem(target: float = 0.04, direction=(0.0, 0.0, 1.0), rattle: float = 0.002,
@@ -194,4 +205,4 @@ def polarization_problem(target: float = 0.04, direction=(0.0, 0.0, 1.0), rattle
                 "reference_C_m2": float(np.asarray(reference.get_property(keys.POLARIZATION, a)) @ n) * E_PER_A2_TO_C_PER_M2,
                 "reference_energy_below_cubic_meV": (b.get_potential_energy() - a.get_potential_energy()) * EV_TO_MEV}
 
-    return DesignProblem("polarization", atoms, objective, 1e-4, verify)
+    return DesignProblem("polarization", atoms, objective, 1e-4, verify, calc)

@@ -1,5 +1,5 @@
-"""Design figures: the objective and the rigid drift against the step, one curve per run
-(projected and naive side by side)."""
+"""Design figures: the objective (and its terms) and the rigid drift against the step, one
+colour per run (projected and naive side by side)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,22 @@ __all__ = ["design_history_figure", "design_drift_figure"]
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
 
+_DASHES = ("dash", "dot", "dashdot", "longdash")
+
+
 def design_history_figure(runs: Mapping[str, DesignResult], target: float | None = None) -> go.Figure:
-    """The objective against the accepted step; ``target`` dashed."""
+    """The objective against the accepted step (solid), and for a combined objective each
+    weighted term — the target and every constraint — in the run's colour (broken lines);
+    ``target`` dashed grey."""
     fig = go.Figure()
     for k, (label, run) in enumerate(runs.items()):
-        fig.add_trace(go.Scatter(x=list(range(len(run.values))), y=run.values, mode="lines+markers",
-                                 name=f"{label} ({run.stop_reason})", line=dict(color=_COLORS[k % 4])))
+        steps = list(range(len(run.values)))
+        relaxed = ", relaxed between steps" if run.relaxed else ""
+        fig.add_trace(go.Scatter(x=steps, y=run.values, mode="lines+markers", legendgroup=label,
+                                 name=f"{label}{relaxed} ({run.stop_reason})", line=dict(color=_COLORS[k % 4])))
+        for t, (term, values) in enumerate(run.terms.items()):
+            fig.add_trace(go.Scatter(x=steps, y=values, mode="lines", legendgroup=label, name=f"{label}: {term}",
+                                     line=dict(color=_COLORS[k % 4], dash=_DASHES[t % 4], width=1.5)))
     if target is not None:
         fig.add_hline(y=target, line=dict(dash="dash", color="grey"), annotation_text="target")
     fig.update_layout(title="Objective", xaxis_title="step", yaxis_title="objective", width=520, height=340,

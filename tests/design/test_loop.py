@@ -254,3 +254,68 @@ def test_the_phonon_target_is_phonopys_frequency_and_its_gradient_finite_differe
         PhononTarget(model, (0.3, 0, 0), 11, 7.0)
     with pytest.raises(ValueError, match="out of range"):
         PhononTarget(model, (0.5, 0, 0), 12, 7.0).frequency(cell)
+
+
+class _Bond(Objective):
+    """(|r_j − r_i| − d)²: a bond length as the design target (rigid-motion invariant)."""
+
+    def __init__(self, i, j, d):
+        self.i, self.j, self.d, self.name = i, j, d, "bond"
+
+    def __call__(self, atoms):
+        v = atoms.positions[self.j] - atoms.positions[self.i]
+        r = np.linalg.norm(v)
+        g = np.zeros((len(atoms), 3))
+        g[self.j] = 2 * (r - self.d) * v / r
+        g[self.i] = -g[self.j]
+        return float((r - self.d) ** 2), g
+
+
+def test_relaxing_between_steps_walks_the_constrained_minimum_that_ase_finds():
+    """Stretch a bond of an EMT Cu₁₃ cluster with relaxation between design steps: the design
+    ends at the minimum of the energy at that bond length, as ASE's own FixBondLength
+    relaxation finds it, with the forces parallel to the target's gradient (Lagrange); the
+    unrelaxed design leaves the rest of the cluster strained. Terms are recorded."""
+    from ase.cluster import Icosahedron
+    from ase.constraints import FixBondLength
+    from ase.optimize import BFGS
+
+    from ennp_lab.design.projector import project_rigid
+
+    cluster = Icosahedron("Cu", 2)
+    cluster.rattle(0.02, seed=1)
+    cluster.calc = EMT()
+    BFGS(cluster, logfile=None).run(fmax=0.005)
+    cluster.calc = None
+    d = np.linalg.norm(cluster.positions[1] - cluster.positions[0]) + 0.4
+    objective = Combined([(1.0, _Bond(0, 1, d)), (1.0, MinimumDistance(1.5))])
+    relaxed = run_design(cluster, objective, steps=60, step_size=0.05, target=1e-9, method="lbfgs", relax=EMT(),
+                         relax_steps=100, relax_fmax=0.002)
+    plain = run_design(cluster, objective, steps=60, step_size=0.05, target=1e-9, method="lbfgs")
+    assert relaxed.relaxed and relaxed.stop_reason.startswith("reached the target") and plain.stop_reason.startswith("reached")
+    assert set(relaxed.terms) == {"bond", "distances ≥ 1.5 Å"} and len(relaxed.terms["bond"]) == len(relaxed.values)
+    np.testing.assert_allclose(relaxed.terms["bond"] + relaxed.terms["distances ≥ 1.5 Å"], relaxed.values, rtol=1e-12)
+    assert np.abs(relaxed.drift).max() < 1e-10  # relaxation adds no rigid motion either
+
+    reference = cluster.copy()  # ASE's constrained relaxation at the same bond length
+    u = reference.positions[1] - reference.positions[0]
+    u /= np.linalg.norm(u)
+    reference.positions[0] -= 0.2 * u
+    reference.positions[1] += 0.2 * u
+    reference.set_constraint(FixBondLength(0, 1))
+    reference.calc = EMT()
+    BFGS(reference, logfile=None).run(fmax=1e-4, steps=1000)
+
+    def energy(atoms):
+        a = atoms.copy()
+        a.calc = EMT()
+        return a.get_potential_energy(), a.get_forces()
+
+    (e_relaxed, f), (e_plain, _) = energy(relaxed.final), energy(plain.final)
+    assert e_relaxed == pytest.approx(reference.get_potential_energy(), abs=2e-4)  # measured 2e-5 eV
+    assert e_plain - e_relaxed > 0.1  # measured 0.25 eV: the unrelaxed design is strained
+    g = project_rigid(relaxed.final, objective(relaxed.final)[1]).reshape(-1)
+    f = f.reshape(-1)
+    assert np.abs(f - (f @ g) / (g @ g) * g).max() < 0.002 * np.sqrt(3)  # F ∥ ∇f: a Lagrange point
+    with pytest.raises(ValueError, match="relax_fmax"):
+        run_design(cluster, objective, relax=EMT(), relax_fmax=0.0)

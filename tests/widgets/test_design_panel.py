@@ -52,3 +52,19 @@ def test_arrows_and_the_target_slider():
     assert panel.history.layout.shapes  # the target line
     with pytest.raises(ValueError, match="at least one"):
         DesignPanel({})
+
+
+def test_each_constraint_is_drawn_beside_the_objective():
+    from ennp_lab.design import Combined, MinimumDistance
+
+    atoms = Atoms("H3", positions=[(0, 0, 0), (0.9, 0, 0), (0, 1.1, 0.2)])
+    objective = Combined([(1.0, _LabFrame()), (2.0, MinimumDistance(1.2, 5.0))])
+    runs = {label: run_design(atoms, objective, steps=6, step_size=0.05, project=project)
+            for label, project in (("projected", True), ("naive", False))}
+    panel = DesignPanel(runs)
+    names = [trace.name for trace in panel.history.data]
+    assert len(names) == 6 and "projected: lab frame" in names and "naive: distances ≥ 1.2 Å" in names
+    for label, run in runs.items():  # the terms drawn are the weighted terms, which add up to the objective
+        terms = [np.asarray(t.y) for t in panel.history.data if t.name.startswith(f"{label}: ")]
+        np.testing.assert_allclose(sum(terms), run.values, rtol=1e-12)
+        assert np.asarray(terms[1]).max() > 0  # the distance penalty is active: H–H pairs start closer than 1.2 Å
