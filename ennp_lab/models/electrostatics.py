@@ -45,8 +45,8 @@ import torch
 
 from ennp_lab import keys
 from ennp_lab.graph.data import AtomGraph
-from ennp_lab.models.interface import ModelBase, declared_outputs, sum_per_graph
-from ennp_lab.spec import CHARGES_INPUT, TOTAL_CHARGE_INPUT, InputSpec, OutputSpec
+from ennp_lab.models.interface import ModelBase, declared_inputs, declared_outputs, sum_per_graph
+from ennp_lab.spec import CHARGES_INPUT, TOTAL_CHARGE_INPUT, InputSpec, OutputSpec, merge_inputs
 from ennp_lab.units import COULOMB_EV_A
 from ennp_lab.validation import as_real
 
@@ -343,7 +343,8 @@ class ChargedENNP(ModelBase):
 
     @property
     def inputs(self) -> tuple[InputSpec, ...]:
-        return (TOTAL_CHARGE_INPUT,)
+        """The total charge and whatever the local model takes (an electric field)."""
+        return merge_inputs([(TOTAL_CHARGE_INPUT,), declared_inputs(self.local)])
 
     def with_dtype(self, dtype) -> "ChargedENNP":
         """This model cast to ``dtype`` (in place)."""

@@ -306,3 +306,36 @@ def test_auto_takes_ewald_for_small_cells_and_pme_for_large_ones(monkeypatch):
     assert energies["ewald"] != energies["pme"]
     monkeypatch.setattr(module, "PME_ATOMS", len(crystal) - 1)  # this cell now counts as large
     assert _energy(FixedChargeModel(["Na", "Cl"], Electrostatics(7.0, 1e-8)), crystal) == energies["pme"]
+
+
+def test_latent_charges_around_a_field_aware_model_keep_its_field(tmp_path):
+    """A ChargedENNP around a field-aware local ENNP takes the field too: P = −(1/Ω)∂E/∂ℰ
+    and Z* = ∂F/∂ℰ through both parts equal finite differences in a field, and the field
+    survives saving."""
+    from ennp_lab.models import load_model, save_model
+
+    model = ChargedENNP(tiny_model(["Na", "Cl"], seed=1, electric_field=True, heads={keys.CHARGES: "0e"}),
+                        Electrostatics(6.0, 1e-6))
+    assert {spec.name for spec in model.inputs} == {keys.TOTAL_CHARGE, keys.ELECTRIC_FIELD}
+    atoms = rocksalt_nacl(1)
+    atoms.rattle(0.05, seed=2)
+    field, h = np.array([0.02, -0.01, 0.03]), 1e-5
+
+    def results(m, e):
+        calc = ENNPCalculator(m, device="cpu", electric_field=e)
+        a = atoms.copy()
+        a.calc = calc
+        return {k: np.asarray(calc.get_property(k, a)) for k in (keys.ENERGY, keys.FORCES, keys.POLARIZATION, keys.BORN_CHARGES)}
+
+    exact = results(model, field)
+    assert np.abs(exact[keys.BORN_CHARGES]).max() > 1e-3
+    for i in range(3):
+        step = np.zeros(3)
+        step[i] = h
+        plus, minus = results(model, field + step), results(model, field - step)
+        born = (plus[keys.FORCES] - minus[keys.FORCES]) / (2 * h)
+        p = -(plus[keys.ENERGY] - minus[keys.ENERGY]) / (2 * h) / atoms.get_volume()
+        np.testing.assert_allclose(exact[keys.BORN_CHARGES][:, i, :], born, atol=1e-6 * np.abs(born).max())
+        assert exact[keys.POLARIZATION][i] == pytest.approx(p, rel=1e-6, abs=1e-12)
+    reloaded = load_model(save_model(model, tmp_path / "charged-field.pt"))
+    np.testing.assert_allclose(results(reloaded, field)[keys.BORN_CHARGES], exact[keys.BORN_CHARGES], rtol=1e-12)
