@@ -1,0 +1,187 @@
+"""Stress tests: a model against a reference on defect structures, atom by atom, with each
+atom's local environment named.
+
+:func:`stress_test` evaluates (and with ``relax``, relaxes) every structure with the model's
+calculator and the reference's, and reports the energy error per atom, each atom's force
+error |F_model − F_ref| (eV/Å), the relaxed-geometry difference, and each atom's
+environment class from the structure itself (:func:`environment_classes`):
+
+* coordination n (neighbours within the midpoint of the perfect fcc crystal's first and
+  second shells, from the structure's own nearest-neighbour distance);
+* the centrosymmetry parameter (Kelchner, Plimpton & Hamilton, PRB 58, 11085 (1998)),
+  P = Σ_{pairs} |r_i + r_j|² over the six most nearly opposite pairs of the 12 nearest
+  neighbours (Å²): 0 in a perfect centrosymmetric crystal, large at dislocation cores and
+  stacking faults;
+* "surface" (n < 12), "defect" (n > 12, or P ≥ ``csp_threshold``), else "bulk".
+
+Atoms flagged in ``atoms.arrays["fixed"]`` (the clamped outer shell of a dislocation
+cylinder) are held during relaxation and labelled "fixed" (their forces are the
+boundary's, not the defect's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+from ennp_lab.validation import as_real
+
+__all__ = ["ENVIRONMENTS", "centrosymmetry", "environment_classes", "StructureReport", "StressTestResult", "stress_test"]
+
+#: environment labels, in display order
+ENVIRONMENTS = ("bulk", "defect", "surface", "fixed")
+
+
+def _neighbours(atoms: Atoms, cutoff: float):
+    from ase.neighborlist import neighbor_list
+
+    return neighbor_list("ijD", atoms, cutoff)
+
+
+def centrosymmetry(atoms: Atoms, n_neighbours: int = 12) -> np.ndarray:
+    """(N,) the centrosymmetry parameter (Å²) over each atom's ``n_neighbours`` nearest
+    neighbours, the opposite pairs matched greedily by the smallest |r_i + r_j| (as LAMMPS
+    does); an atom with fewer neighbours within 1.5 × its nearest distance gets inf."""
+    nearest = _nearest_distance(atoms)
+    i, _, d = _neighbours(atoms, 1.5 * nearest)
+    out = np.full(len(atoms), np.inf)
+    for atom in range(len(atoms)):
+        vectors = d[i == atom]
+        if len(vectors) < n_neighbours:
+            continue
+        vectors = vectors[np.argsort(np.linalg.norm(vectors, axis=1))[:n_neighbours]]
+        sums = np.linalg.norm(vectors[:, None, :] + vectors[None, :, :], axis=2) ** 2
+        np.fill_diagonal(sums, np.inf)
+        used, total = np.zeros(n_neighbours, bool), 0.0
+        for flat in np.argsort(sums, axis=None):
+            a, b = divmod(int(flat), n_neighbours)
+            if a < b and not used[a] and not used[b]:
+                used[a] = used[b] = True
+                total += sums[a, b]
+        out[atom] = total
+    return out
+
+
+def _nearest_distance(atoms: Atoms) -> float:
+    i, _, d = _neighbours(atoms, 4.0)
+    if not len(i):
+        raise ValueError(f"{atoms.get_chemical_formula()}: no two atoms within 4 Å")
+    r = np.linalg.norm(d, axis=1)
+    closest = np.full(len(atoms), np.inf)
+    np.minimum.at(closest, i, r)
+    return float(np.median(closest[np.isfinite(closest)]))  # the crystal's, not a defect's
+
+
+def environment_classes(atoms: Atoms, csp_threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labels, coordination, centrosymmetry) of every atom (module docstring)."""
+    csp_threshold = as_real(csp_threshold, "csp_threshold (Å²)", 0.0, strict=True)
+    nearest = _nearest_distance(atoms)
+    cutoff = 0.5 * (1.0 + np.sqrt(2.0)) * nearest  # between the fcc first (d) and second (√2 d) shells
+    i, _, _ = _neighbours(atoms, cutoff)
+    coordination = np.bincount(i, minlength=len(atoms))
+    csp = centrosymmetry(atoms)
+    labels = np.where(coordination < 12, "surface", np.where((coordination > 12) | (csp >= csp_threshold), "defect", "bulk"))
+    fixed = np.asarray(atoms.arrays.get("fixed", np.zeros(len(atoms), bool)), bool)
+    labels = np.where(fixed, "fixed", labels).astype(object)
+    return labels, coordination, csp
+
+
+@dataclass(frozen=True)
+class StructureReport:
+    """One structure's comparison.
+
+    Attributes:
+        name: its label.
+        atoms: the structure as given.
+        energy_error: (E_model − E_ref)/N, eV/atom, at the structure as given.
+        force_error: (N,) |F_model − F_ref|, eV/Å, at the structure as given.
+        environment: (N,) labels (:data:`ENVIRONMENTS`).
+        coordination, centrosymmetry: (N,) the labels' ingredients.
+        relaxed_difference: (N,) |r_model − r_ref| (Å) of the two relaxed structures, or None.
+        relaxed_energy_error: (E_model − E_ref)/N at each one's relaxed structure, or None.
+    """
+
+    name: str
+    atoms: Atoms
+    energy_error: float
+    force_error: np.ndarray
+    environment: np.ndarray
+    coordination: np.ndarray
+    centrosymmetry: np.ndarray
+    relaxed_difference: np.ndarray | None = None
+    relaxed_energy_error: float | None = None
+
+    def force_error_by_environment(self) -> dict[str, float]:
+        """Mean per-atom force error of each environment class present (eV/Å)."""
+        return {env: float(self.force_error[self.environment == env].mean()) for env in ENVIRONMENTS
+                if np.any(self.environment == env)}
+
+
+@dataclass(frozen=True)
+class StressTestResult:
+    """All structures' reports (``reports[name]``)."""
+
+    reports: dict[str, StructureReport]
+
+    def table(self) -> list[dict]:
+        """One row per structure: energy error (meV/atom is the display's), mean force error
+        per environment, largest force error, relaxed-geometry difference."""
+        rows = []
+        for name, r in self.reports.items():
+            row = {"structure": name, "atoms": len(r.atoms), "energy_error_eV_per_atom": r.energy_error,
+                   "max_force_error": float(r.force_error.max())}
+            row.update({f"force_error_{k}": v for k, v in r.force_error_by_environment().items()})
+            if r.relaxed_difference is not None:
+                row["max_relaxed_difference_A"] = float(r.relaxed_difference.max())
+            rows.append(row)
+        return rows
+
+
+def _evaluate(atoms: Atoms, calc: Calculator) -> tuple[float, np.ndarray]:
+    a = atoms.copy()
+    a.set_constraint()  # the raw forces, also on atoms a builder fixed
+    a.calc = calc
+    return a.get_potential_energy(), a.get_forces()
+
+
+def _relaxed(atoms: Atoms, calc: Calculator, fmax: float, steps: int) -> Atoms:
+    from ase.constraints import FixAtoms
+    from ase.optimize import BFGS
+
+    a = atoms.copy()
+    fixed = np.asarray(atoms.arrays.get("fixed", np.zeros(len(atoms), bool)), bool)
+    a.set_constraint(FixAtoms(mask=fixed) if fixed.any() else None)
+    a.calc = calc
+    BFGS(a, logfile=None).run(fmax=fmax, steps=steps)
+    return a
+
+
+def stress_test(calc: Calculator, reference: Calculator, structures: Mapping[str, Atoms], relax: bool = False,
+                fmax: float = 0.02, steps: int = 300, csp_threshold: float = 0.5) -> StressTestResult:
+    """Compare ``calc`` with ``reference`` on each of ``structures`` (name → Atoms; module
+    docstring); with ``relax`` both relax each structure (BFGS to ``fmax``, fixed atoms held).
+
+    Raises:
+        ValueError: no structures, or an empty one.
+    """
+    if not structures:
+        raise ValueError("stress_test needs at least one structure")
+    reports = {}
+    for name, atoms in structures.items():
+        if len(atoms) == 0:
+            raise ValueError(f"structure {name!r} has no atoms")
+        (e_model, f_model), (e_ref, f_ref) = _evaluate(atoms, calc), _evaluate(atoms, reference)
+        labels, coordination, csp = environment_classes(atoms, csp_threshold)
+        difference = relaxed_error = None
+        if relax:
+            mine, theirs = _relaxed(atoms, calc, fmax, steps), _relaxed(atoms, reference, fmax, steps)
+            difference = np.linalg.norm(mine.positions - theirs.positions, axis=1)
+            relaxed_error = (mine.get_potential_energy() - theirs.get_potential_energy()) / len(atoms)
+        reports[name] = StructureReport(name, atoms.copy(), (e_model - e_ref) / len(atoms),
+                                        np.linalg.norm(f_model - f_ref, axis=1), labels, coordination, csp,
+                                        difference, relaxed_error)
+    return StressTestResult(reports)
