@@ -12,7 +12,12 @@ environment class from the structure itself (:func:`environment_classes`):
   P = Σ_{pairs} |r_i + r_j|² over the six most nearly opposite pairs of the 12 nearest
   neighbours (Å²): 0 in a perfect centrosymmetric crystal, large at dislocation cores and
   stacking faults;
-* "surface" (n < 12), "defect" (n > 12, or P ≥ ``csp_threshold``), else "bulk".
+* "undercoordinated" (n < 12: free surfaces, vacancy shells, grain-boundary planes),
+  "defect" (n > 12, or P ≥ ``csp_threshold``: cores, faults), else "bulk".
+
+Where the model's calculator is an ensemble (it gives ``forces_std``), each atom's σ is
+reported too, with the Spearman rank correlations (scipy) of σ with the force error and
+with "not bulk": does the uncertainty find the atoms the model gets wrong?
 
 Atoms flagged in ``atoms.arrays["fixed"]`` (the clamped outer shell of a dislocation
 cylinder) are held during relaxation and labelled "fixed" (their forces are the
@@ -33,7 +38,7 @@ from ennp_lab.validation import as_real
 __all__ = ["ENVIRONMENTS", "centrosymmetry", "environment_classes", "StructureReport", "StressTestResult", "stress_test"]
 
 #: environment labels, in display order
-ENVIRONMENTS = ("bulk", "defect", "surface", "fixed")
+ENVIRONMENTS = ("bulk", "defect", "undercoordinated", "fixed")
 
 
 def _neighbours(atoms: Atoms, cutoff: float):
@@ -84,7 +89,7 @@ def environment_classes(atoms: Atoms, csp_threshold: float = 0.5) -> tuple[np.nd
     i, _, _ = _neighbours(atoms, cutoff)
     coordination = np.bincount(i, minlength=len(atoms))
     csp = centrosymmetry(atoms)
-    labels = np.where(coordination < 12, "surface", np.where((coordination > 12) | (csp >= csp_threshold), "defect", "bulk"))
+    labels = np.where(coordination < 12, "undercoordinated", np.where((coordination > 12) | (csp >= csp_threshold), "defect", "bulk"))
     fixed = np.asarray(atoms.arrays.get("fixed", np.zeros(len(atoms), bool)), bool)
     labels = np.where(fixed, "fixed", labels).astype(object)
     return labels, coordination, csp
@@ -103,6 +108,7 @@ class StructureReport:
         coordination, centrosymmetry: (N,) the labels' ingredients.
         relaxed_difference: (N,) |r_model − r_ref| (Å) of the two relaxed structures, or None.
         relaxed_energy_error: (E_model − E_ref)/N at each one's relaxed structure, or None.
+        sigma: (N,) the ensemble's force σ (eV/Å) at the structure as given, or None.
     """
 
     name: str
@@ -114,6 +120,12 @@ class StructureReport:
     centrosymmetry: np.ndarray
     relaxed_difference: np.ndarray | None = None
     relaxed_energy_error: float | None = None
+    sigma: np.ndarray | None = None
+
+    def sigma_ranking(self) -> dict[str, float]:
+        """Spearman ρ of σ with the force error and with the non-bulk indicator (atoms held
+        fixed left out); {} without σ."""
+        return {} if self.sigma is None else _spearman(self.sigma, self.force_error, self.environment)
 
     def force_error_by_environment(self) -> dict[str, float]:
         """Mean per-atom force error of each environment class present (eV/Å)."""
@@ -127,6 +139,14 @@ class StressTestResult:
 
     reports: dict[str, StructureReport]
 
+    def sigma_ranking(self) -> dict[str, float]:
+        """The Spearman ρ of :meth:`StructureReport.sigma_ranking` over the atoms of all
+        structures together ({} without σ)."""
+        with_sigma = [r for r in self.reports.values() if r.sigma is not None]
+        if not with_sigma:
+            return {}
+        return _spearman(*(np.concatenate([getattr(r, k) for r in with_sigma]) for k in ("sigma", "force_error", "environment")))
+
     def table(self) -> list[dict]:
         """One row per structure: energy error (meV/atom is the display's), mean force error
         per environment, largest force error, relaxed-geometry difference."""
@@ -137,15 +157,26 @@ class StressTestResult:
             row.update({f"force_error_{k}": v for k, v in r.force_error_by_environment().items()})
             if r.relaxed_difference is not None:
                 row["max_relaxed_difference_A"] = float(r.relaxed_difference.max())
+            row.update({f"sigma_spearman_{k}": v for k, v in r.sigma_ranking().items()})
             rows.append(row)
         return rows
 
 
-def _evaluate(atoms: Atoms, calc: Calculator) -> tuple[float, np.ndarray]:
+def _spearman(sigma: np.ndarray, error: np.ndarray, environment: np.ndarray) -> dict[str, float]:
+    from scipy.stats import spearmanr
+
+    free = environment != "fixed"
+    return {"with_force_error": float(spearmanr(sigma[free], error[free]).statistic),
+            "with_not_bulk": float(spearmanr(sigma[free], (environment[free] != "bulk").astype(float)).statistic)}
+
+
+def _evaluate(atoms: Atoms, calc: Calculator) -> tuple[float, np.ndarray, np.ndarray | None]:
     a = atoms.copy()
     a.set_constraint()  # the raw forces, also on atoms a builder fixed
     a.calc = calc
-    return a.get_potential_energy(), a.get_forces()
+    energy, forces = a.get_potential_energy(), a.get_forces()
+    sigma = np.asarray(calc.get_property("forces_std", a)) if "forces_std" in calc.implemented_properties else None
+    return energy, forces, sigma
 
 
 def _relaxed(atoms: Atoms, calc: Calculator, fmax: float, steps: int) -> Atoms:
@@ -174,7 +205,7 @@ def stress_test(calc: Calculator, reference: Calculator, structures: Mapping[str
     for name, atoms in structures.items():
         if len(atoms) == 0:
             raise ValueError(f"structure {name!r} has no atoms")
-        (e_model, f_model), (e_ref, f_ref) = _evaluate(atoms, calc), _evaluate(atoms, reference)
+        (e_model, f_model, sigma), (e_ref, f_ref, _) = _evaluate(atoms, calc), _evaluate(atoms, reference)
         labels, coordination, csp = environment_classes(atoms, csp_threshold)
         difference = relaxed_error = None
         if relax:
@@ -183,5 +214,5 @@ def stress_test(calc: Calculator, reference: Calculator, structures: Mapping[str
             relaxed_error = (mine.get_potential_energy() - theirs.get_potential_energy()) / len(atoms)
         reports[name] = StructureReport(name, atoms.copy(), (e_model - e_ref) / len(atoms),
                                         np.linalg.norm(f_model - f_ref, axis=1), labels, coordination, csp,
-                                        difference, relaxed_error)
+                                        difference, relaxed_error, sigma)
     return StressTestResult(reports)

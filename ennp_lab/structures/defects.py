@@ -14,6 +14,13 @@ say a built defect is the one asked for.
   direction of a slip plane, by matscipy's ``StackingFault`` (half the crystal shifted in a
   periodic cell that moves with it, optionally relaxed normal to the plane), as energy per
   area (eV/Å²) against the perfect crystal.
+* :func:`grain_boundary`: a coincidence-site-lattice boundary Σ (tilt or twist) of an fcc
+  crystal by aimsgb (two grains in a periodic cell: two boundaries), atoms of the two
+  grains closer than a threshold merged; :func:`translation_scan` shifts one grain rigidly
+  over the boundary plane and keeps the lowest energy (optionally relaxed);
+  :func:`grain_boundary_energy` is (E − N e_bulk)/(2A); :func:`misorientation` measures
+  the rotation between the grains from the atoms themselves (the check that the boundary
+  is the one asked for).
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from ase.calculators.calculator import Calculator
 
 from ennp_lab.validation import as_real
 
-__all__ = ["Dislocation", "fcc_dislocation", "burgers_circuit", "StackingFaultLine", "stacking_fault_line"]
+__all__ = ["Dislocation", "fcc_dislocation", "burgers_circuit", "StackingFaultLine", "stacking_fault_line", "GrainBoundaryCell",
+           "grain_boundary", "grain_boundary_energy", "GrainBoundaryScan", "translation_scan", "misorientation"]
 
 _KINDS = ("screw", "edge")
 
@@ -200,3 +208,216 @@ def stacking_fault_line(symbol: str, a: float, calc: Calculator, plane=(1, 1, 1)
         image.calc = None
         images.append(image)
     return StackingFaultLine(np.linspace(0.0, 1.0, len(images)), np.array(gamma), bool(relax), tuple(images))
+
+
+@dataclass(frozen=True)
+class GrainBoundaryCell:
+    """A periodic bicrystal holding two equivalent boundaries.
+
+    Attributes:
+        atoms: the structure (grain labels in ``atoms.arrays["grain"]``, 0 and 1).
+        sigma: Σ of the coincidence-site lattice.
+        theta: the misorientation angle aimsgb built, degrees.
+        axis, plane: rotation axis and boundary plane (Miller indices, crystal frame of grain 0).
+        normal: the cell axis normal to the boundaries (0, 1 or 2).
+    """
+
+    atoms: Atoms
+    sigma: int
+    theta: float
+    axis: tuple[int, ...]
+    plane: tuple[int, ...]
+    normal: int
+
+    @property
+    def area(self) -> float:
+        """The area of one boundary in the cell, Å²."""
+        cell = self.atoms.cell[:]
+        u, v = (cell[i] for i in range(3) if i != self.normal)
+        return float(np.linalg.norm(np.cross(u, v)))
+
+
+def _merge_close(atoms: Atoms, distance: float) -> Atoms:
+    """``atoms`` with one of every pair closer than ``distance`` removed (grain 1's first)."""
+    from ase.neighborlist import neighbor_list
+
+    out = atoms.copy()
+    while True:
+        i, j = neighbor_list("ij", out, distance)
+        if not len(i):
+            return out
+        grain = out.arrays["grain"]
+        pick = np.where(grain[i] >= grain[j], i, j)  # drop an atom of grain 1 where a pair straddles the boundary
+        del out[int(np.bincount(pick).argmax())]
+
+
+def grain_boundary(symbol: str, a: float, sigma: int, axis, plane, repeats=(1, 1), merge_distance: float | None = None,
+                   shift=(0.0, 0.0)) -> GrainBoundaryCell:
+    """The Σ``sigma`` boundary on ``plane`` about ``axis`` of fcc ``symbol`` (lattice constant
+    ``a``) by aimsgb, each grain ``repeats`` CSL cells thick along the normal, grain 1
+    shifted rigidly by ``shift`` (fractions of the two in-plane cell vectors), then atoms
+    closer than ``merge_distance`` (default 0.6 × the nearest-neighbour distance) merged.
+
+    Raises:
+        ValueError: a Σ or plane aimsgb cannot realise (its message names the planes it can).
+    """
+    from aimsgb import Grain, GrainBoundary
+    from ase.build import bulk as build_bulk
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    a = as_real(a, "lattice constant a (Å)", 0.0, strict=True)
+    grain = Grain.from_dict(AseAtomsAdaptor.get_structure(build_bulk(symbol, "fcc", a=a, cubic=True)).as_dict())
+    try:
+        gb = GrainBoundary(list(axis), int(sigma), list(plane), grain, uc_a=int(repeats[0]), uc_b=int(repeats[1]))
+    except (ValueError, RuntimeError) as error:
+        raise ValueError(f"aimsgb cannot build Σ{sigma} on {tuple(plane)} about {tuple(axis)}: {error}") from None
+    stacked = Grain.stack_grains(gb.grain_a, gb.grain_b, direction=gb.direction, to_primitive=False)
+    atoms = AseAtomsAdaptor.get_atoms(stacked)
+    labels = np.zeros(len(atoms), int)
+    labels[len(gb.grain_a):] = 1  # aimsgb stacks grain a, then grain b
+    atoms.arrays["grain"] = labels
+    normal = int(gb.direction)
+    in_plane = [k for k in range(3) if k != normal]
+    offset = float(shift[0]) * atoms.cell[in_plane[0]] + float(shift[1]) * atoms.cell[in_plane[1]]
+    atoms.positions[labels == 1] += offset
+    atoms.wrap()
+    nearest = a / np.sqrt(2.0)
+    atoms = _merge_close(atoms, 0.6 * nearest if merge_distance is None else as_real(merge_distance, "merge_distance (Å)", 0.0))
+    theta = np.atleast_1d(gb.theta)
+    return GrainBoundaryCell(atoms, int(sigma), float(theta[-1]), tuple(int(x) for x in axis), tuple(int(x) for x in plane),
+                             normal)
+
+
+def grain_boundary_energy(gb: GrainBoundaryCell, calc: Calculator, relax: bool = False, fmax: float = 0.02,
+                          steps: int = 300) -> tuple[float, Atoms]:
+    """(γ_GB eV/Å², the structure): (E − N e_bulk)/(2A) with ``calc`` (e_bulk of the cubic
+    crystal at the same lattice constant), the atoms relaxed at fixed cell with ``relax``."""
+    from ase.build import bulk as build_bulk
+    from ase.optimize import BFGS
+
+    atoms = gb.atoms.copy()
+    atoms.calc = calc
+    if relax:
+        BFGS(atoms, logfile=None).run(fmax=fmax, steps=steps)
+    species = atoms.get_chemical_symbols()[0]
+    nearest = np.cbrt(4.0 * abs(np.linalg.det(gb.atoms.cell[:])) / len(gb.atoms))  # only a starting guess of a
+    unit = build_bulk(species, "fcc", a=_lattice_constant(gb, nearest), cubic=True)
+    unit.calc = calc
+    e_bulk = unit.get_potential_energy() / len(unit)
+    energy = atoms.get_potential_energy()
+    atoms.calc = None
+    return float((energy - len(atoms) * e_bulk) / (2.0 * gb.area)), atoms
+
+
+def _lattice_constant(gb: GrainBoundaryCell, guess: float) -> float:
+    """The fcc lattice constant the bicrystal was built with: the cell's length along the
+    tilt axis is a whole number of the axis's lattice periods (a|axis| for [001], a|axis|/2
+    for [110]-type)."""
+    axis = np.asarray(gb.axis, float)
+    lengths = gb.atoms.cell.lengths()
+    period = np.linalg.norm(axis) * (0.5 if np.sum(np.abs(gb.axis)) % 2 == 0 else 1.0)
+    candidates = [length / (period * k) for length in lengths for k in range(1, 9)]
+    return float(min(candidates, key=lambda x: abs(x - guess)))
+
+
+@dataclass(frozen=True)
+class GrainBoundaryScan:
+    """A rigid-body translation scan: ``shifts`` (M, 2) fractions of the in-plane cell
+    vectors, ``gamma`` (M,) eV/Å², and the lowest boundary."""
+
+    shifts: np.ndarray
+    gamma: np.ndarray
+    best: GrainBoundaryCell
+    best_atoms: Atoms
+
+
+def translation_scan(symbol: str, a: float, sigma: int, axis, plane, calc: Calculator, grid=(3, 3), relax: bool = False,
+                     **options) -> GrainBoundaryScan:
+    """γ_GB over a ``grid`` of rigid shifts of grain 1 (``grain_boundary(..., shift=)``),
+    each relaxed with ``relax``; the lowest kept."""
+    shifts, gammas, cells, structures = [], [], [], []
+    for u in np.arange(grid[0]) / grid[0]:
+        for v in np.arange(grid[1]) / grid[1]:
+            gb = grain_boundary(symbol, a, sigma, axis, plane, shift=(u, v), **options)
+            gamma, atoms = grain_boundary_energy(gb, calc, relax=relax)
+            shifts.append((u, v))
+            gammas.append(gamma)
+            cells.append(gb)
+            structures.append(atoms)
+    k = int(np.argmin(gammas))
+    return GrainBoundaryScan(np.array(shifts), np.array(gammas), cells[k], structures[k])
+
+
+def _cube_rotations() -> np.ndarray:
+    """(24, 3, 3) the proper rotations of the cube (signed permutation matrices, det +1)."""
+    from itertools import permutations, product
+
+    out = []
+    for perm in permutations(range(3)):
+        for signs in product((1, -1), repeat=3):
+            m = np.zeros((3, 3))
+            m[range(3), perm] = signs
+            if np.linalg.det(m) > 0:
+                out.append(m)
+    return np.array(out)
+
+
+def _orientation(bonds: np.ndarray, ideal: np.ndarray) -> np.ndarray:
+    """The rotation O with O·ideal = bonds as sets (unit vectors), from two bonds at 60°
+    matched to every pair of ideal bonds at 60° until all 12 fit (to 0.05)."""
+    first = bonds[0]
+    second = bonds[np.argmin(np.abs(bonds @ first - 0.5))]
+    frame = lambda x, y: np.stack([x, np.cross(x, y) / np.linalg.norm(np.cross(x, y)),
+                                   np.cross(x, np.cross(x, y)) / np.linalg.norm(np.cross(x, y))], axis=1)
+    target = frame(first, second)
+    for p in ideal:
+        for q in ideal[np.abs(ideal @ p - 0.5) < 1e-9]:
+            rotation = target @ frame(p, q).T
+            mapped = ideal @ rotation.T
+            if np.abs(bonds @ mapped.T).max(axis=1).min() > 1 - 1e-3:  # every bond sits on a mapped ideal one
+                return rotation
+    raise ValueError("an atom inside a grain does not have fcc nearest neighbours")
+
+
+def misorientation(gb: GrainBoundaryCell, depth: float = 2.5) -> tuple[float, int]:
+    """(disorientation angle °, Σ) of the rotation between the two grains, measured from the
+    atoms: each grain's orientation O_g from the 12 nearest-neighbour bonds of an atom deep
+    inside it (farther than ``depth`` Å from either boundary) matched to the cubic crystal's
+    ⟨110⟩/2 bonds; R = O_0ᵀ O_1 in grain 0's cubic frame, the angle the smallest of
+    arccos((tr CR − 1)/2) over the 24 cube rotations C (e.g. Σ3: 60° about ⟨111⟩), and Σ the
+    smallest integer N for which N R is an integer matrix."""
+    from ase.neighborlist import neighbor_list
+
+    atoms = gb.atoms
+    frac = atoms.get_scaled_positions()[:, gb.normal]
+    thickness = atoms.cell.lengths()[gb.normal]
+    i, d = neighbor_list("iD", atoms, 1.2 * _nearest(atoms))
+    ideal = np.array([(x, y, z) for x in (-1, 0, 1) for y in (-1, 0, 1) for z in (-1, 0, 1)
+                      if abs(x) + abs(y) + abs(z) == 2], float) / np.sqrt(2.0)
+    orientations = []
+    for g in (0, 1):
+        members = np.flatnonzero(atoms.arrays["grain"] == g)
+        centre = np.median(frac[members])
+        atom = members[np.argmin(np.abs(frac[members] - centre))]
+        if min(abs(frac[atom]), abs(frac[atom] - 0.5), abs(frac[atom] - 1.0)) * thickness < depth:
+            raise ValueError("the grains are too thin to hold an atom far from both boundaries: repeat them")
+        bonds = d[i == atom]
+        if len(bonds) != 12:
+            raise ValueError(f"an atom inside grain {g} has {len(bonds)} nearest neighbours, not 12")
+        orientations.append(_orientation(bonds / np.linalg.norm(bonds, axis=1)[:, None], ideal))
+    relative = orientations[0].T @ orientations[1]
+    traces = np.einsum("kij,ji->k", _cube_rotations(), relative)
+    angle = float(np.degrees(np.arccos(np.clip((traces.max() - 1.0) / 2.0, -1.0, 1.0))))
+    for n in range(1, 200):
+        if np.allclose(n * relative, np.round(n * relative), atol=1e-4 * n):
+            return angle, n
+    raise ValueError("the grains' relative rotation is not a coincidence rotation (no Σ up to 199)")
+
+
+def _nearest(atoms: Atoms) -> float:
+    from ase.neighborlist import neighbor_list
+
+    i, d = neighbor_list("id", atoms, 4.0)
+    closest = np.full(len(atoms), np.inf)
+    np.minimum.at(closest, i, d)
+    return float(np.median(closest))

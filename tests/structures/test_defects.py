@@ -57,3 +57,29 @@ def test_the_stacking_fault_line_ends_at_the_perfect_crystal_and_finds_emts_intr
     assert np.all(unrelaxed.gamma >= line.gamma - 1e-12)
     with pytest.raises(ValueError, match="at least 3 images"):
         stacking_fault_line("Cu", A, EMT(), n_images=2)
+
+
+@pytest.mark.parametrize("sigma, axis, plane, angle", [(5, (0, 0, 1), (1, 3, 0), 36.8699), (3, (1, 1, 0), (-1, 1, 1), 60.0),
+                                                       (9, (1, 1, 0), (-2, 2, 1), 38.9424)])
+def test_grain_boundaries_have_the_sigma_and_misorientation_asked_for(sigma, axis, plane, angle):
+    from ennp_lab.structures.defects import grain_boundary, misorientation
+
+    gb = grain_boundary("Cu", A, sigma, axis, plane, repeats=(2, 2))
+    measured, measured_sigma = misorientation(gb)  # from the atoms of the two grains
+    assert measured_sigma == sigma and measured == pytest.approx(angle, abs=1e-3)  # CSL tables: Σ3 60°⟨111⟩
+    assert set(np.unique(gb.atoms.arrays["grain"])) == {0, 1}
+
+
+def test_the_coherent_twin_costs_half_the_intrinsic_fault_and_the_scan_keeps_the_lowest():
+    from ennp_lab.structures.defects import grain_boundary, grain_boundary_energy, translation_scan
+
+    twin, _ = grain_boundary_energy(grain_boundary("Cu", A, 3, (1, 1, 0), (-1, 1, 1), repeats=(2, 2)), EMT())
+    fault = stacking_fault_line("Cu", A, EMT(), n_images=4).gamma[2]
+    assert twin == pytest.approx(fault / 2, rel=0.02)  # one hcp-like plane vs two (next-nearest-plane model)
+    scan = translation_scan("Cu", A, 5, (0, 0, 1), (1, 3, 0), EMT(), grid=(2, 2), relax=True, repeats=(2, 2))
+    assert scan.gamma.min() == pytest.approx(grain_boundary_energy(scan.best, EMT(), relax=True)[0], rel=1e-6)
+    assert np.ptp(scan.gamma) > 1e-4  # the shift matters (EMT: 976 vs 1027 mJ/m²)
+    unrelaxed, _ = grain_boundary_energy(scan.best, EMT())
+    assert scan.gamma.min() < unrelaxed
+    with pytest.raises(ValueError, match="cannot build"):
+        grain_boundary("Cu", A, 11, (1, 1, 0), (1, 1, 3))
