@@ -19,6 +19,13 @@ Where the model's calculator is an ensemble (it gives ``forces_std``), each atom
 reported too, with the Spearman rank correlations (scipy) of σ with the force error and
 with "not bulk": does the uncertainty find the atoms the model gets wrong?
 
+:func:`defect_leakage` measures equivariance leakage on the same structures (any models:
+the exact ENNP in float64 and float32, the naive Cartesian baseline): the worst relative
+violation under a rotation, a reflection, the inversion and an improper rotation
+(:func:`~ennp_lab.symmetry.report.equivariance_report`), and the rotational-averaging gap
+— how far the prediction is from its average over random rotations, |E(A) − ⟨E(RA)⟩|/N
+and max |F(A) − ⟨Rᵀ F(RA)⟩| — what averaging over orientations would change.
+
 Atoms flagged in ``atoms.arrays["fixed"]`` (the clamped outer shell of a dislocation
 cylinder) are held during relaxation and labelled "fixed" (their forces are the
 boundary's, not the defect's).
@@ -35,7 +42,8 @@ from ase.calculators.calculator import Calculator
 
 from ennp_lab.validation import as_real
 
-__all__ = ["ENVIRONMENTS", "centrosymmetry", "environment_classes", "StructureReport", "StressTestResult", "stress_test"]
+__all__ = ["ENVIRONMENTS", "centrosymmetry", "environment_classes", "StructureReport", "StressTestResult", "stress_test",
+           "defect_leakage"]
 
 #: environment labels, in display order
 ENVIRONMENTS = ("bulk", "defect", "undercoordinated", "fixed")
@@ -216,3 +224,47 @@ def stress_test(calc: Calculator, reference: Calculator, structures: Mapping[str
                                         np.linalg.norm(f_model - f_ref, axis=1), labels, coordination, csp,
                                         difference, relaxed_error, sigma)
     return StressTestResult(reports)
+
+
+_O3_KINDS = ("rotation", "reflection", "inversion", "improper rotation")
+
+
+def defect_leakage(models: Mapping[str, object], structures: Mapping[str, Atoms], rotations: int = 3,
+                   seed: int = 0) -> list[dict]:
+    """One row per (model, structure): ``leakage`` (worst relative violation over the O(3)
+    operations and the outputs energy, forces, stress), ``energy_gap`` (eV/atom) and
+    ``force_gap`` (eV/Å) of the average over ``rotations`` random rotations (module
+    docstring). ``models``: name → an ennp_lab model or an ASE calculator.
+
+    Raises:
+        ValueError: no models or no structures, fewer than 1 rotation.
+    """
+    from ennp_lab.symmetry.operations import random_rotation, standard_operations
+    from ennp_lab.symmetry.report import _as_calculator, equivariance_report
+
+    if not models or not structures:
+        raise ValueError("defect_leakage needs at least one model and one structure")
+    if int(rotations) < 1:
+        raise ValueError(f"rotations must be at least 1, got {rotations}")
+    rows = []
+    for structure_name, atoms in structures.items():
+        atoms = atoms.copy()
+        atoms.set_constraint()
+        ops = [op for op in standard_operations(atoms, seed) if op.kind in _O3_KINDS]
+        rng = np.random.default_rng(seed)
+        turns = [random_rotation(rng) for _ in range(int(rotations))]
+        for model_name, model in models.items():
+            calc = _as_calculator(model)
+            report = equivariance_report(calc, atoms, operations=ops)
+            e0, f0, _ = _evaluate(atoms, calc)
+            energies, forces = [], []
+            for r in turns:
+                turned = atoms.copy()
+                turned.set_cell(atoms.cell[:] @ r.T, scale_atoms=True)  # positions and cell turned together
+                e, f, _ = _evaluate(turned, calc)
+                energies.append(e)
+                forces.append(f @ r)  # back into the original frame
+            rows.append({"model": model_name, "structure": structure_name, "atoms": len(atoms), "leakage": report.max(),
+                         "energy_gap": abs(e0 - float(np.mean(energies))) / len(atoms),
+                         "force_gap": float(np.abs(f0 - np.mean(forces, axis=0)).max())})
+    return rows
