@@ -12,6 +12,7 @@ from ennp_lab.widgets.phonons import PhononPanel
 from ennp_lab.widgets.piezo import PiezoPanel
 from ennp_lab.widgets.polarization import PolarizationPanel
 from ennp_lab.widgets.structure import StructurePanel
+from ennp_lab.widgets.stress_test import StressTestPanel
 from ennp_lab.widgets.symmetry import SymmetryPanel
 from ennp_lab.widgets.timestep import TimestepPanel
 from ennp_lab.widgets.training import TrainingPanel
@@ -26,6 +27,7 @@ __all__ = [
     "PhononPanel",
     "PiezoPanel",
     "PolarizationPanel",
+    "StressTestPanel",
     "StructurePanel",
     "SurfacePanel",
     "SymmetryPanel",

@@ -158,7 +158,7 @@ def test_notebook_renders_in_jupyterlab(lab, browser, name):
             plot = plots.nth(k)
             # 2D traces are SVG; 3D scenes (surfaces, meshes) are WebGL canvases, checked
             # for non-blank pixels with the other canvases above
-            drawn = plot.locator(".scatterlayer .trace, .colorbar, .gl-container canvas").count()
+            drawn = plot.locator(".scatterlayer .trace, .boxlayer .trace, .barlayer .trace, .colorbar, .gl-container canvas").count()
             assert drawn > 0, f"plotly figure {k} has no traces drawn"
             plot.scroll_into_view_if_needed()
             plot.screenshot(path=str(ARTIFACTS / f"{stem}-plot{k}.png"))
