@@ -34,7 +34,8 @@ from ase.calculators.calculator import Calculator
 from ennp_lab.validation import as_real
 
 __all__ = ["Dislocation", "fcc_dislocation", "burgers_circuit", "StackingFaultLine", "stacking_fault_line", "GrainBoundaryCell",
-           "grain_boundary", "grain_boundary_energy", "GrainBoundaryScan", "translation_scan", "misorientation"]
+           "grain_boundary", "grain_boundary_energy", "GrainBoundaryScan", "translation_scan", "misorientation",
+           "vacancy_cluster", "interstitial", "quenched_glass"]
 
 _KINDS = ("screw", "edge")
 
@@ -421,3 +422,90 @@ def _nearest(atoms: Atoms) -> float:
     closest = np.full(len(atoms), np.inf)
     np.minimum.at(closest, i, d)
     return float(np.median(closest))
+
+
+def _fcc_supercell(symbol: str, a: float, repeat: int) -> Atoms:
+    from ase.build import bulk as build_bulk
+
+    a = as_real(a, "lattice constant a (Å)", 0.0, strict=True)
+    if int(repeat) < 2:
+        raise ValueError(f"repeat must be at least 2 (a defect needs room), got {repeat}")
+    return build_bulk(symbol, "fcc", a=a, cubic=True).repeat(int(repeat))
+
+
+def vacancy_cluster(symbol: str, a: float, n: int, repeat: int = 3) -> Atoms:
+    """A ``repeat``³ cubic fcc supercell with ``n`` vacancies on sites that are all nearest
+    neighbours of one another as far as fcc allows (the first site, then each next the
+    common neighbour closest to those removed: a divacancy, a triangle, a tetrahedron …).
+
+    Raises:
+        ValueError: n < 1 or more vacancies than a fifth of the cell.
+    """
+    atoms = _fcc_supercell(symbol, a, repeat)
+    if not 1 <= int(n) <= len(atoms) // 5:
+        raise ValueError(f"n must be between 1 and {len(atoms) // 5} for this cell, got {n}")
+    removed = [0]
+    for _ in range(int(n) - 1):
+        d = np.stack([atoms.get_distances(k, list(range(len(atoms))), mic=True) for k in removed], axis=1)
+        d[removed] = np.inf
+        removed.append(int(np.argmin(d.sum(axis=1))))
+    out = atoms.copy()
+    del out[removed]
+    return out
+
+
+def interstitial(symbol: str, a: float, kind: str = "octahedral", repeat: int = 3) -> Atoms:
+    """A ``repeat``³ cubic fcc supercell with one self-interstitial: at the octahedral site
+    (a/2 from six atoms), or as the ⟨100⟩ split dumbbell (two atoms ±0.15 a along x about
+    one site, the ground-state geometry of fcc self-interstitials, before relaxation).
+
+    Raises:
+        ValueError: an unknown kind.
+    """
+    if kind not in ("octahedral", "dumbbell"):
+        raise ValueError(f"kind must be 'octahedral' or 'dumbbell', got {kind!r}")
+    atoms = _fcc_supercell(symbol, a, repeat)
+    centre = atoms.positions[np.argmin(np.linalg.norm(atoms.positions - 0.5 * atoms.cell.diagonal(), axis=1))]
+    if kind == "octahedral":
+        atoms.append(symbol)
+        atoms.positions[-1] = centre + np.array([a / 2, 0.0, 0.0])
+    else:
+        site = int(np.argmin(np.linalg.norm(atoms.positions - centre, axis=1)))
+        half = np.array([0.3 * a / 2, 0.0, 0.0])
+        atoms.positions[site] = centre - half
+        atoms.append(symbol)
+        atoms.positions[-1] = centre + half
+    return atoms
+
+
+def quenched_glass(symbol: str, a: float, calc: Calculator, repeat: int = 3, melt: float = 3000.0, melt_steps: int = 1000,
+                   quench_steps: int = 500, dt: float = 2.0, expansion: float = 0.06, seed: int = 0) -> Atoms:
+    """A ``repeat``³ fcc cell expanded by ``expansion`` in volume (a liquid is less dense; at
+    the crystal's volume the melt is suppressed), melted at ``melt`` K (Langevin,
+    ``melt_steps``) and quenched to 300 K over ``quench_steps`` (five steps down), with
+    ``calc``: a disordered structure far from the training crystal.
+
+    Raises:
+        ValueError: a melt temperature not above 300 K, or a run the MD guard stopped.
+    """
+    from ennp_lab.properties.md import run_md
+
+    melt = as_real(melt, "melt temperature (K)", 300.0, strict=True)
+    atoms = _fcc_supercell(symbol, a, repeat)
+    atoms.set_cell(atoms.cell[:] * (1.0 + as_real(expansion, "expansion", 0.0)) ** (1.0 / 3.0), scale_atoms=True)
+    hot = run_md(atoms, calc, ensemble="langevin", dt=dt, steps=int(melt_steps), temperature=melt, friction=0.02,
+                 interval=max(1, int(melt_steps)), seed=seed)
+    if hot.stop_reason:
+        raise ValueError(f"the melt stopped: {hot.stop_reason}")
+    current = hot.frames[-1]
+    stages = 5
+    for k, temperature in enumerate(np.linspace(melt, 300.0, stages + 1)[1:]):
+        run = run_md(current, calc, ensemble="langevin", dt=dt, steps=max(1, int(quench_steps) // stages),
+                     temperature=float(temperature), friction=0.02, interval=max(1, int(quench_steps) // stages),
+                     seed=seed + 1 + k)
+        if run.stop_reason:
+            raise ValueError(f"the quench stopped: {run.stop_reason}")
+        current = run.frames[-1]
+    out = current.copy()
+    out.calc = None
+    return out

@@ -83,3 +83,47 @@ def test_the_coherent_twin_costs_half_the_intrinsic_fault_and_the_scan_keeps_the
     assert scan.gamma.min() < unrelaxed
     with pytest.raises(ValueError, match="cannot build"):
         grain_boundary("Cu", A, 11, (1, 1, 0), (1, 1, 3))
+
+
+def test_vacancy_clusters_and_interstitials():
+    from ase.build import bulk
+
+    from ennp_lab.properties.stress_test import environment_classes
+    from ennp_lab.structures.defects import interstitial, vacancy_cluster
+
+    nn = A / np.sqrt(2)
+    sites = bulk("Cu", "fcc", a=A, cubic=True).repeat(3)
+    for n in (1, 2, 4):
+        kept = vacancy_cluster("Cu", A, n)
+        missing = [i for i, p in enumerate(sites.positions) if np.min(np.linalg.norm(kept.positions - p, axis=1)) > 1e-6]
+        assert len(kept) == 108 - n and len(missing) == n
+        pairs = sites.get_all_distances(mic=True)[np.ix_(missing, missing)][np.triu_indices(n, 1)]
+        assert np.allclose(pairs, nn)  # mutual nearest neighbours: a divacancy, a tetrahedron
+    octahedral = interstitial("Cu", A, "octahedral")
+    distances = np.sort(octahedral.get_distances(len(octahedral) - 1, range(len(octahedral) - 1), mic=True))
+    assert np.allclose(distances[:6], A / 2) and distances[6] > A / 2 + 0.5  # six neighbours at a/2
+    dumbbell = interstitial("Cu", A, "dumbbell")
+    labels, _, _ = environment_classes(dumbbell)
+    assert len(dumbbell) == 109 and (labels != "bulk").sum() >= 2
+    with pytest.raises(ValueError, match="kind"):
+        interstitial("Cu", A, "tetrahedral")
+    with pytest.raises(ValueError, match="n must be"):
+        vacancy_cluster("Cu", A, 0)
+
+
+@pytest.mark.slow
+def test_a_quenched_melt_stays_a_glass_when_relaxed():
+    from ase.build import bulk
+    from ase.optimize import BFGS
+
+    from ennp_lab.properties.stress_test import environment_classes
+    from ennp_lab.structures.defects import quenched_glass
+
+    glass = quenched_glass("Cu", A, EMT())  # 108 atoms: 2 ps at 3000 K, 1 ps down to 300 K
+    glass.calc = EMT()
+    BFGS(glass, logfile=None).run(fmax=0.02, steps=600)
+    crystal = bulk("Cu", "fcc", a=A * 1.06 ** (1 / 3), cubic=True)  # at the glass's density
+    crystal.calc = EMT()
+    excess = glass.get_potential_energy() / len(glass) - crystal.get_potential_energy() / len(crystal)
+    assert excess > 0.03  # measured 0.077 eV/atom: relaxing does not find the crystal again
+    assert (environment_classes(glass)[0] == "bulk").mean() < 0.2  # measured 1 %
