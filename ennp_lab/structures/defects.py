@@ -221,6 +221,7 @@ class GrainBoundaryCell:
         theta: the misorientation angle aimsgb built, degrees.
         axis, plane: rotation axis and boundary plane (Miller indices, crystal frame of grain 0).
         normal: the cell axis normal to the boundaries (0, 1 or 2).
+        a: the cubic lattice constant it was built with, Å.
     """
 
     atoms: Atoms
@@ -229,6 +230,7 @@ class GrainBoundaryCell:
     axis: tuple[int, ...]
     plane: tuple[int, ...]
     normal: int
+    a: float
 
     @property
     def area(self) -> float:
@@ -286,7 +288,7 @@ def grain_boundary(symbol: str, a: float, sigma: int, axis, plane, repeats=(1, 1
     atoms = _merge_close(atoms, 0.6 * nearest if merge_distance is None else as_real(merge_distance, "merge_distance (Å)", 0.0))
     theta = np.atleast_1d(gb.theta)
     return GrainBoundaryCell(atoms, int(sigma), float(theta[-1]), tuple(int(x) for x in axis), tuple(int(x) for x in plane),
-                             normal)
+                             normal, a)
 
 
 def grain_boundary_energy(gb: GrainBoundaryCell, calc: Calculator, relax: bool = False, fmax: float = 0.02,
@@ -300,25 +302,12 @@ def grain_boundary_energy(gb: GrainBoundaryCell, calc: Calculator, relax: bool =
     atoms.calc = calc
     if relax:
         BFGS(atoms, logfile=None).run(fmax=fmax, steps=steps)
-    species = atoms.get_chemical_symbols()[0]
-    nearest = np.cbrt(4.0 * abs(np.linalg.det(gb.atoms.cell[:])) / len(gb.atoms))  # only a starting guess of a
-    unit = build_bulk(species, "fcc", a=_lattice_constant(gb, nearest), cubic=True)
+    unit = build_bulk(atoms.get_chemical_symbols()[0], "fcc", a=gb.a, cubic=True)
     unit.calc = calc
     e_bulk = unit.get_potential_energy() / len(unit)
     energy = atoms.get_potential_energy()
     atoms.calc = None
     return float((energy - len(atoms) * e_bulk) / (2.0 * gb.area)), atoms
-
-
-def _lattice_constant(gb: GrainBoundaryCell, guess: float) -> float:
-    """The fcc lattice constant the bicrystal was built with: the cell's length along the
-    tilt axis is a whole number of the axis's lattice periods (a|axis| for [001], a|axis|/2
-    for [110]-type)."""
-    axis = np.asarray(gb.axis, float)
-    lengths = gb.atoms.cell.lengths()
-    period = np.linalg.norm(axis) * (0.5 if np.sum(np.abs(gb.axis)) % 2 == 0 else 1.0)
-    candidates = [length / (period * k) for length in lengths for k in range(1, 9)]
-    return float(min(candidates, key=lambda x: abs(x - guess)))
 
 
 @dataclass(frozen=True)
