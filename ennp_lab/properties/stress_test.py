@@ -40,6 +40,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
+from ennp_lab.structures.defects import nearest_neighbour_distance
 from ennp_lab.validation import as_real
 
 __all__ = ["ENVIRONMENTS", "centrosymmetry", "environment_classes", "StructureReport", "StressTestResult", "stress_test",
@@ -49,20 +50,16 @@ __all__ = ["ENVIRONMENTS", "centrosymmetry", "environment_classes", "StructureRe
 ENVIRONMENTS = ("bulk", "defect", "undercoordinated", "fixed")
 
 
-def _neighbours(atoms: Atoms, cutoff: float):
+def _neighbours(atoms: Atoms, nearest: float):
+    """(i, D) of every pair within 1.5 × ``nearest`` (the fcc first shell and more)."""
     from ase.neighborlist import neighbor_list
 
-    return neighbor_list("ijD", atoms, cutoff)
+    return neighbor_list("iD", atoms, 1.5 * nearest)
 
 
-def centrosymmetry(atoms: Atoms, n_neighbours: int = 12) -> np.ndarray:
-    """(N,) the centrosymmetry parameter (Å²) over each atom's ``n_neighbours`` nearest
-    neighbours, the opposite pairs matched greedily by the smallest |r_i + r_j| (as LAMMPS
-    does); an atom with fewer neighbours within 1.5 × its nearest distance gets inf."""
-    nearest = _nearest_distance(atoms)
-    i, _, d = _neighbours(atoms, 1.5 * nearest)
-    out = np.full(len(atoms), np.inf)
-    for atom in range(len(atoms)):
+def _centrosymmetry(i: np.ndarray, d: np.ndarray, n_atoms: int, n_neighbours: int) -> np.ndarray:
+    out = np.full(n_atoms, np.inf)
+    for atom in range(n_atoms):
         vectors = d[i == atom]
         if len(vectors) < n_neighbours:
             continue
@@ -79,24 +76,23 @@ def centrosymmetry(atoms: Atoms, n_neighbours: int = 12) -> np.ndarray:
     return out
 
 
-def _nearest_distance(atoms: Atoms) -> float:
-    i, _, d = _neighbours(atoms, 4.0)
-    if not len(i):
-        raise ValueError(f"{atoms.get_chemical_formula()}: no two atoms within 4 Å")
-    r = np.linalg.norm(d, axis=1)
-    closest = np.full(len(atoms), np.inf)
-    np.minimum.at(closest, i, r)
-    return float(np.median(closest[np.isfinite(closest)]))  # the crystal's, not a defect's
+def centrosymmetry(atoms: Atoms, n_neighbours: int = 12) -> np.ndarray:
+    """(N,) the centrosymmetry parameter (Å²) over each atom's ``n_neighbours`` nearest
+    neighbours, the opposite pairs matched greedily by the smallest |r_i + r_j| (as LAMMPS
+    does); an atom with fewer neighbours within 1.5 × the crystal's nearest distance
+    (:func:`~ennp_lab.structures.defects.nearest_neighbour_distance`) gets inf."""
+    i, d = _neighbours(atoms, nearest_neighbour_distance(atoms))
+    return _centrosymmetry(i, d, len(atoms), n_neighbours)
 
 
 def environment_classes(atoms: Atoms, csp_threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(labels, coordination, centrosymmetry) of every atom (module docstring)."""
     csp_threshold = as_real(csp_threshold, "csp_threshold (Å²)", 0.0, strict=True)
-    nearest = _nearest_distance(atoms)
+    nearest = nearest_neighbour_distance(atoms)
+    i, d = _neighbours(atoms, nearest)  # one list for the coordination and the centrosymmetry
     cutoff = 0.5 * (1.0 + np.sqrt(2.0)) * nearest  # between the fcc first (d) and second (√2 d) shells
-    i, _, _ = _neighbours(atoms, cutoff)
-    coordination = np.bincount(i, minlength=len(atoms))
-    csp = centrosymmetry(atoms)
+    coordination = np.bincount(i[np.linalg.norm(d, axis=1) < cutoff], minlength=len(atoms))
+    csp = _centrosymmetry(i, d, len(atoms), 12)
     labels = np.where(coordination < 12, "undercoordinated", np.where((coordination > 12) | (csp >= csp_threshold), "defect", "bulk"))
     fixed = np.asarray(atoms.arrays.get("fixed", np.zeros(len(atoms), bool)), bool)
     labels = np.where(fixed, "fixed", labels).astype(object)

@@ -25,6 +25,7 @@ say a built defect is the one asked for.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,7 @@ from ennp_lab.validation import as_real
 
 __all__ = ["Dislocation", "fcc_dislocation", "burgers_circuit", "StackingFaultLine", "stacking_fault_line", "GrainBoundaryCell",
            "grain_boundary", "grain_boundary_energy", "GrainBoundaryScan", "translation_scan", "misorientation",
-           "vacancy_cluster", "interstitial", "quenched_glass"]
+           "vacancy_cluster", "interstitial", "quenched_glass", "nearest_neighbour_distance"]
 
 _KINDS = ("screw", "edge")
 
@@ -106,8 +107,6 @@ def fcc_dislocation(symbol: str, a: float, elastic=None, kind: str = "screw", ra
         raise ValueError(f"C11={c11:.1f}, C12={c12:.1f}, C44={c44:.1f} GPa are not those of a stable cubic crystal")
     cls = md.FCCScrew110Dislocation if kind == "screw" else md.FCCEdge110Dislocation
     builder = cls(a, C11=c11, C12=c12, C44=c44, symbol=symbol)
-    import warnings
-
     with warnings.catch_warnings():  # matscipy warns that it falls back to its own Stroh solver (no atomman)
         warnings.simplefilter("ignore", UserWarning)
         bulk, atoms = builder.build_cylinder(radius, fix_width=fixed_width, method="adsl", verbose=False)
@@ -381,7 +380,7 @@ def misorientation(gb: GrainBoundaryCell, depth: float = 2.5) -> tuple[float, in
     atoms = gb.atoms
     frac = atoms.get_scaled_positions()[:, gb.normal]
     thickness = atoms.cell.lengths()[gb.normal]
-    i, d = neighbor_list("iD", atoms, 1.2 * _nearest(atoms))
+    i, d = neighbor_list("iD", atoms, 1.2 * nearest_neighbour_distance(atoms))
     ideal = np.array([(x, y, z) for x in (-1, 0, 1) for y in (-1, 0, 1) for z in (-1, 0, 1)
                       if abs(x) + abs(y) + abs(z) == 2], float) / np.sqrt(2.0)
     orientations = []
@@ -404,13 +403,21 @@ def misorientation(gb: GrainBoundaryCell, depth: float = 2.5) -> tuple[float, in
     raise ValueError("the grains' relative rotation is not a coincidence rotation (no Σ up to 199)")
 
 
-def _nearest(atoms: Atoms) -> float:
+def nearest_neighbour_distance(atoms: Atoms, search: float = 4.0) -> float:
+    """The crystal's nearest-neighbour distance in ``atoms`` (Å): the median over atoms of
+    each one's closest distance within ``search`` Å (a defect's few atoms do not move it).
+
+    Raises:
+        ValueError: no two atoms within ``search``.
+    """
     from ase.neighborlist import neighbor_list
 
-    i, d = neighbor_list("id", atoms, 4.0)
+    i, d = neighbor_list("id", atoms, search)
+    if not len(i):
+        raise ValueError(f"{atoms.get_chemical_formula()}: no two atoms within {search:g} Å")
     closest = np.full(len(atoms), np.inf)
     np.minimum.at(closest, i, d)
-    return float(np.median(closest))
+    return float(np.median(closest[np.isfinite(closest)]))
 
 
 def _fcc_supercell(symbol: str, a: float, repeat: int) -> Atoms:
