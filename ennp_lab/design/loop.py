@@ -41,7 +41,7 @@ from ennp_lab.design.objectives import Objective
 from ennp_lab.design.projector import Metric, project_rigid, rigid_components
 from ennp_lab.validation import as_int, as_real
 
-__all__ = ["DesignResult", "run_design", "run_cell_design", "relax_holding", "rigid_drift", "superpose"]
+__all__ = ["DesignResult", "run_design", "run_cell_design", "relax_holding", "stray_force", "rigid_drift", "superpose"]
 
 
 def _kabsch(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -126,6 +126,20 @@ def relax_holding(atoms: Atoms, calc: Calculator, gradient: np.ndarray, steps: i
     out.set_constraint()
     out.calc = None
     return out
+
+
+def stray_force(atoms: Atoms, calc: Calculator, objective: Objective) -> float:
+    """The largest component (eV/Å) of ``calc``'s forces on ``atoms`` left after removing
+    their part along the objective's translation/rotation-free gradient: zero where the
+    structure is a constrained minimum (forces ∥ ∇f), what relaxing between steps drives down.
+    Where ∇f vanishes (the objective at its minimum) nothing is removed."""
+    a = atoms.copy()
+    a.set_constraint()
+    a.calc = calc
+    f = a.get_forces().reshape(-1)
+    g = project_rigid(atoms, objective(atoms)[1]).reshape(-1)
+    norm2 = float(g @ g)
+    return float(np.abs(f - (f @ g) / norm2 * g if norm2 > 0 else f).max())
 
 
 def _terms(objective: Objective) -> dict[str, float]:

@@ -317,5 +317,9 @@ def test_relaxing_between_steps_walks_the_constrained_minimum_that_ase_finds():
     g = project_rigid(relaxed.final, objective(relaxed.final)[1]).reshape(-1)
     f = f.reshape(-1)
     assert np.abs(f - (f @ g) / (g @ g) * g).max() < 0.002 * np.sqrt(3)  # F ∥ ∇f: a Lagrange point
+    from ennp_lab.design import stray_force
+
+    assert stray_force(relaxed.final, EMT(), objective) == pytest.approx(np.abs(f - (f @ g) / (g @ g) * g).max(), rel=1e-12)
+    assert stray_force(plain.final, EMT(), objective) > 10 * stray_force(relaxed.final, EMT(), objective)
     with pytest.raises(ValueError, match="relax_fmax"):
         run_design(cluster, objective, relax=EMT(), relax_fmax=0.0)

@@ -75,15 +75,9 @@ def _energy(problem, atoms):
 
 
 def _perpendicular_force(problem, atoms):
-    """The largest force component left after removing the part along the objective's
-    (translation-free) gradient: what relaxing with that direction held drives to zero."""
-    from ennp_lab.design import project_rigid
+    from ennp_lab.design import stray_force
 
-    a = atoms.copy()
-    a.calc = problem.calc
-    f = a.get_forces().reshape(-1)
-    g = project_rigid(atoms, problem.objective(atoms)[1]).reshape(-1)
-    return float(np.abs(f - (f @ g) / (g @ g) * g).max())
+    return stray_force(atoms, problem.calc, problem.objective)
 
 
 @pytest.mark.slow
