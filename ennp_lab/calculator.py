@@ -102,7 +102,8 @@ class ENNPCalculator(Calculator):
         return {k: v for k, v in self.parameters.items() if v is not None}
 
     def _graph(self, atoms: Atoms) -> AtomGraph:
-        return AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=self.model.dtype, device=self.device,
+        # geometry in float64 whatever the model's dtype: the model casts its edge vectors
+        return AtomGraph.from_atoms(atoms, self.model.cutoff, dtype=torch.float64, device=self.device,
                                     inputs=self.inputs, values=self._values())
 
     def check_state(self, atoms: Atoms, tol: float = 1e-15) -> list[str]:

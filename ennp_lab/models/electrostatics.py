@@ -195,6 +195,7 @@ class Electrostatics(torch.nn.Module):
             raise ValueError("charges hold NaN or inf")
         pos = graph.positions if positions is None else positions
         cel = graph.cell if cell is None else cell
+        charges = charges.to(pos.dtype)  # the Coulomb sums in the geometry's precision (float64 from a calculator)
         vectors = graph.edge_vectors(pos, cel)
         lengths = torch.linalg.norm(vectors, dim=1)
         center, neighbor = graph.edge_index

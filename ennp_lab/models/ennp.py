@@ -221,7 +221,9 @@ class ENNP(ModelBase):
             raise ValueError(f"graph cutoff {graph.cutoff} Å is smaller than the model's r_max {self.config.r_max} Å")
         idx = self.species_index(graph.numbers)
         node_attrs = self.species_index.one_hot(idx, self.dtype)
-        vectors = graph.edge_vectors(positions, cell)
+        # Edge vectors are formed in the graph's (float64) geometry and only then cast: in a
+        # float32 model the differences x_j − x_i of large coordinates keep full precision.
+        vectors = graph.edge_vectors(positions, cell).to(self.dtype)
         lengths = torch.linalg.norm(vectors, dim=-1)
         # The graph may carry a larger cutoff than the model (shared graphs): mask.
         keep = lengths < self.config.r_max

@@ -131,5 +131,5 @@ class NaiveCartesianModel(ModelBase):
         if "magmom" in self.features:
             m = graph.input(keys.MAGMOMS).to(self.dtype)  # (N, 1)
             parts.append(torch.cat([torch.zeros_like(m), torch.zeros_like(m), m], dim=1))
-        energies = self.scale * self.mlp(torch.cat(parts, dim=1)).squeeze(-1)
+        energies = self.scale * self.mlp(torch.cat([p.to(self.dtype) for p in parts], dim=1)).squeeze(-1)
         return {keys.ENERGIES: energies, keys.ENERGY: sum_per_graph(energies, graph)}
