@@ -20,6 +20,7 @@ def test_help_explains_every_option(capsys):
         "train": ["config", "--out", "--epochs", "--resume"],
         "evaluate": ["model", "data", "--batch-size", "--device"],
         "data": ["out", "--element", "--kind", "--seed"],
+        "stress-test": ["model", "--reference", "--out", "--radius", "--relax", "--quick", "--no-leakage"],
     }.items():
         with pytest.raises(SystemExit) as exit_info:
             main([command, "--help"])
@@ -132,3 +133,28 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
     a, b = load_model(killed / "model.pt"), load_model(whole / "model.pt")
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
         torch.testing.assert_close(x, y, rtol=0, atol=1e-10, msg=name)
+
+
+def test_stress_test_writes_an_offline_report_and_a_summary(tmp_path, capsys):
+    assert main(["stress-test", "cu-emt", "--quick", "--out", str(tmp_path)]) == 0
+    html = (tmp_path / "report.html").read_text()
+    assert "<script src=" not in html  # plotly.js embedded: opens offline
+    for heading in ("Structures", "Stacking faults", "Equivariance leakage", "screw dislocation", "Σ5(310) boundary"):
+        assert heading in html
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["a_reference"] == pytest.approx(3.5898, abs=1e-3)  # EMT's a0 (REFERENCES.md)
+    rows = {r["structure"]: r for r in summary["structures"]}
+    assert set(rows) == {"screw dislocation", "Σ5(310) boundary", "trivacancy"}
+    assert rows["trivacancy"]["formation_reference_eV"] > 2.0  # three vacancies, each ~1 eV in EMT
+    assert rows["Σ5(310) boundary"]["formation_reference_eV_per_A2"] > 0.0
+    leak = {r["model"]: r["leakage"] for r in summary["leakage"]}
+    assert leak["model (float64)"] <= 1e-10 and leak["model (float32)"] <= 1e-5 and leak["naive Cartesian baseline"] >= 1e-2
+    assert summary["faults"]["(111)"]["intrinsic_reference"] < 0.0  # EMT's unphysical fault, reported as measured
+    assert "report:" in capsys.readouterr().out
+
+
+def test_stress_test_refuses_what_it_cannot_compare(tmp_path, capsys):
+    assert main(["stress-test", "nacl-local", "--quick", "--out", str(tmp_path)]) == 2
+    assert "one fcc metal" in capsys.readouterr().err
+    assert main(["stress-test", "nope.pt", "--out", str(tmp_path)]) == 2
+    assert "nope.pt" in capsys.readouterr().err

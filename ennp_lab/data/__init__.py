@@ -3,6 +3,7 @@
 from ennp_lab.data.generators import (
     EMT_ELEMENTS,
     emt_lattice_constant,
+    fcc_lattice_constant,
     generate_emt_dataset,
     generate_emt_test_set,
     label_frames,
@@ -18,6 +19,7 @@ from ennp_lab.data.io import frame_labels, read_frames, split_frames, write_fram
 __all__ = [
     "EMT_ELEMENTS",
     "emt_lattice_constant",
+    "fcc_lattice_constant",
     "generate_emt_dataset",
     "generate_emt_test_set",
     "label_frames",

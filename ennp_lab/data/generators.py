@@ -70,10 +70,15 @@ def _check_emt_element(element: str) -> None:
 def emt_lattice_constant(element: str) -> float:
     """FCC lattice constant a0 (Å) minimising the EMT energy (Cu: 3.5898 Å, REFERENCES.md)."""
     _check_emt_element(element)
+    return fcc_lattice_constant(element, EMT())
 
+
+def fcc_lattice_constant(element: str, calc) -> float:
+    """FCC lattice constant a0 (Å) minimising ``calc``'s energy of the one-atom cell,
+    within ±10 % of ASE's tabulated value."""
     def energy(a: float) -> float:
         atoms = bulk(element, "fcc", a=a)
-        atoms.calc = EMT()
+        atoms.calc = calc
         return atoms.get_potential_energy()
 
     guess = bulk(element, "fcc").cell.cellpar()[0] * np.sqrt(2)

@@ -34,9 +34,12 @@ from ase.calculators.calculator import Calculator
 
 from ennp_lab.validation import as_real
 
-__all__ = ["Dislocation", "fcc_dislocation", "burgers_circuit", "StackingFaultLine", "stacking_fault_line", "GrainBoundaryCell",
+__all__ = ["DEFECT_AREA", "defect_suite", "Dislocation", "fcc_dislocation", "burgers_circuit", "StackingFaultLine", "stacking_fault_line", "GrainBoundaryCell",
            "grain_boundary", "grain_boundary_energy", "GrainBoundaryScan", "translation_scan", "misorientation",
            "vacancy_cluster", "interstitial", "quenched_glass", "nearest_neighbour_distance"]
+
+#: ``atoms.info`` key of the planar-defect area (Å²) an excess energy is divided by (γ = ΔE/A)
+DEFECT_AREA = "defect_area"
 
 _KINDS = ("screw", "edge")
 
@@ -114,6 +117,9 @@ def fcc_dislocation(symbol: str, a: float, elastic=None, kind: str = "screw", ra
     lab = np.asarray(builder.axes, float)
     lab = lab / np.linalg.norm(lab, axis=1)[:, None]
     atoms.arrays["fixed"] = np.asarray(atoms.arrays.get("fix_mask", np.zeros(len(atoms), bool)), bool)
+    # an isolated cylinder, periodic along its line only (matscipy's cell leaves a few Å between
+    # periodic images across x and y, less than a cutoff: the surfaces must not see each other)
+    atoms.pbc = (False, False, True)
     core = 0.5 * np.diag(atoms.cell[:])[:2]
     return Dislocation(atoms, bulk, lab @ burgers, core, kind, (c11, c12, c44))
 
@@ -170,6 +176,17 @@ class StackingFaultLine:
     gamma: np.ndarray
     relaxed: bool
     images: tuple[Atoms, ...]
+
+    def intrinsic(self) -> float:
+        """γ at the lowest interior point (eV/Å²): the intrinsic fault on a (111) line
+        sampled at u = 2/3 (13 images do)."""
+        return float(self.gamma[1:-1].min())
+
+    def unstable(self) -> float:
+        """The barrier between the intrinsic fault and the perfect crystal at u = 1: the
+        largest γ after the interior minimum (eV/Å²)."""
+        k = 1 + int(np.argmin(self.gamma[1:-1]))
+        return float(self.gamma[k:].max())
 
 
 def stacking_fault_line(symbol: str, a: float, calc: Calculator, plane=(1, 1, 1), n_images: int = 11, layers: int = 3,
@@ -286,8 +303,10 @@ def grain_boundary(symbol: str, a: float, sigma: int, axis, plane, repeats=(1, 1
     nearest = a / np.sqrt(2.0)
     atoms = _merge_close(atoms, 0.6 * nearest if merge_distance is None else as_real(merge_distance, "merge_distance (Å)", 0.0))
     theta = np.atleast_1d(gb.theta)
-    return GrainBoundaryCell(atoms, int(sigma), float(theta[-1]), tuple(int(x) for x in axis), tuple(int(x) for x in plane),
-                             normal, a)
+    cell = GrainBoundaryCell(atoms, int(sigma), float(theta[-1]), tuple(int(x) for x in axis),
+                             tuple(int(x) for x in plane), normal, a)
+    atoms.info[DEFECT_AREA] = 2.0 * cell.area  # both boundaries: what excess energies are divided by
+    return cell
 
 
 def grain_boundary_energy(gb: GrainBoundaryCell, calc: Calculator, relax: bool = False, fmax: float = 0.02,
@@ -452,7 +471,7 @@ def vacancy_cluster(symbol: str, a: float, n: int, repeat: int = 3) -> Atoms:
 
 def interstitial(symbol: str, a: float, kind: str = "octahedral", repeat: int = 3) -> Atoms:
     """A ``repeat``³ cubic fcc supercell with one self-interstitial: at the octahedral site
-    (a/2 from six atoms), or as the ⟨100⟩ split dumbbell (two atoms ±0.15 a along x about
+    (a/2 from six atoms), or as the ⟨100⟩ split dumbbell (two atoms ±0.3 a along x about
     one site, the ground-state geometry of fcc self-interstitials, before relaxation).
 
     Raises:
@@ -461,13 +480,14 @@ def interstitial(symbol: str, a: float, kind: str = "octahedral", repeat: int = 
     if kind not in ("octahedral", "dumbbell"):
         raise ValueError(f"kind must be 'octahedral' or 'dumbbell', got {kind!r}")
     atoms = _fcc_supercell(symbol, a, repeat)
-    centre = atoms.positions[np.argmin(np.linalg.norm(atoms.positions - 0.5 * atoms.cell.diagonal(), axis=1))]
+    # a copy: a row of atoms.positions is a view, and the dumbbell moves that very atom
+    centre = atoms.positions[np.argmin(np.linalg.norm(atoms.positions - 0.5 * atoms.cell.diagonal(), axis=1))].copy()
     if kind == "octahedral":
         atoms.append(symbol)
         atoms.positions[-1] = centre + np.array([a / 2, 0.0, 0.0])
     else:
         site = int(np.argmin(np.linalg.norm(atoms.positions - centre, axis=1)))
-        half = np.array([0.3 * a / 2, 0.0, 0.0])
+        half = np.array([0.3 * a, 0.0, 0.0])  # 0.6 a apart: the EAM Cu dumbbell relaxes to 0.597 a
         atoms.positions[site] = centre - half
         atoms.append(symbol)
         atoms.positions[-1] = centre + half
@@ -505,3 +525,31 @@ def quenched_glass(symbol: str, a: float, calc: Calculator, repeat: int = 3, mel
     out = current.copy()
     out.calc = None
     return out
+
+
+def defect_suite(symbol: str, a: float, calc: Calculator, radius: float = 14.0, quick: bool = False) -> dict[str, Atoms]:
+    """The stress-test structures of fcc ``symbol`` at lattice constant ``a``: screw and
+    edge dislocations (their fields from ``calc``'s own C), the Σ5(310)[001] tilt boundary,
+    an intrinsic stacking fault, a (111) free surface, a trivacancy and a ⟨100⟩ dumbbell
+    interstitial. ``quick``: the screw dislocation (radius ≤ 10 Å), the boundary and the
+    trivacancy only.
+    """
+    from ase.build import fcc111
+
+    a = as_real(a, "lattice constant a (Å)", 0.0, strict=True)
+    radius = min(float(radius), 10.0) if quick else float(radius)
+    suite = {"screw dislocation": fcc_dislocation(symbol, a, calc=calc, kind="screw", radius=radius).atoms}
+    if not quick:
+        suite["edge dislocation"] = fcc_dislocation(symbol, a, calc=calc, kind="edge", radius=radius).atoms
+    suite["Σ5(310) boundary"] = grain_boundary(symbol, a, 5, (0, 0, 1), (1, 3, 0), repeats=(1, 1) if quick else (2, 2)).atoms
+    if not quick:
+        fault = stacking_fault_line(symbol, a, calc, n_images=13).images[8].copy()  # u = 2/3: the intrinsic fault
+        fault.info[DEFECT_AREA] = float(np.linalg.norm(np.cross(fault.cell[0], fault.cell[1])))
+        suite["intrinsic stacking fault"] = fault
+        surface = fcc111(symbol, (4, 4, 7), a=a, vacuum=8.0, periodic=True)
+        surface.info[DEFECT_AREA] = 2.0 * float(np.linalg.norm(np.cross(surface.cell[0], surface.cell[1])))
+        suite["(111) surface"] = surface
+    suite["trivacancy"] = vacancy_cluster(symbol, a, 3)
+    if not quick:
+        suite["dumbbell interstitial"] = interstitial(symbol, a, "dumbbell")
+    return suite

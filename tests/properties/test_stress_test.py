@@ -64,6 +64,10 @@ def test_the_shipped_cu_models_err_more_at_cores_and_boundaries_and_the_ensemble
     ensemble = stress_test(EnsembleCalculator(load_pretrained_ensemble("cu-bulk-ensemble"), device="cpu"), EMT(), structures)
     ranking = ensemble.sigma_ranking()  # measured: 0.86 with the force error, 0.61 with "not bulk"
     assert ranking["with_force_error"] >= 0.5 and ranking["with_not_bulk"] >= 0.5
+    for name, r in ensemble.reports.items():  # each structure: σ puts core and boundary atoms above bulk ones
+        one = r.sigma_ranking()
+        # measured AUC screw 0.91, edge 0.99, Σ5 1.00; ρ(not bulk) 0.41/0.54/0.70 of at most 0.50/0.54/0.70
+        assert one["auc_not_bulk"] >= 0.85 and one["with_not_bulk"] >= 0.75 * one["with_not_bulk_attainable"], name
     assert ensemble.reports["screw"].sigma.shape == (len(structures["screw"]),)
 
 
@@ -98,3 +102,35 @@ def test_leakage_on_a_ten_thousand_atom_dislocation_in_float64_and_float32():
     # float32: the calculator keeps the geometry in float64 and the model casts its edge vectors, so the
     # ~190 Å coordinates lose nothing (cast before the differences, the worst atom's forces were 1.3e-4 off)
     assert rows["float32"]["leakage"] <= 1e-5 and rows["float32"]["energy_gap"] <= 1e-6
+
+
+def test_formation_energies_and_fault_energies_against_published_and_measured_values():
+    from ennp_lab.data.eam import PUBLISHED, MishinCu
+    from ennp_lab.structures.defects import grain_boundary, grain_boundary_energy
+    from ennp_lab.units import EV_PER_A2_TO_J_PER_M2
+
+    mj = EV_PER_A2_TO_J_PER_M2 * 1e3
+    vacancy = bulk("Cu", "fcc", a=A, cubic=True).repeat(3)
+    del vacancy[0]
+    gb = grain_boundary("Cu", A, 5, (0, 0, 1), (1, 3, 0))
+    structures = {"vacancy": vacancy, "Σ5": gb.atoms}
+    perfect = bulk("Cu", "fcc", a=A, cubic=True)
+    same = stress_test(EMT(), EMT(), structures, bulk=perfect)
+    for r in same.reports.values():  # the harness compares: the reference against itself differs by nothing
+        model, reference = r.formation_energy()
+        assert model == reference
+    assert same.reports["Σ5"].formation_energy()[0] == pytest.approx(grain_boundary_energy(gb, EMT())[0], rel=1e-12)
+    assert same.reports["Σ5"].defect_area == pytest.approx(2 * gb.area)
+    # EMT against the EAM, each at its own lattice constant: the EAM's published fault energies, EMT's unphysical one
+    result = stress_test(EMT(), MishinCu(), {"vacancy": vacancy}, bulk=perfect,
+                         stacking_faults={"(111)": ("Cu", 3.5898, 3.6149)})
+    e = result.faults["(111)"].energies()
+    assert mj * e["intrinsic_reference"] == pytest.approx(PUBLISHED["intrinsic_stacking_fault"], abs=0.5)
+    assert mj * e["unstable_reference"] == pytest.approx(PUBLISHED["unstable_stacking_fault"], rel=0.03)
+    assert mj * e["intrinsic_model"] == pytest.approx(-5.4, abs=0.2)  # EMT Cu, REFERENCES.md
+    assert e["intrinsic_difference"] == pytest.approx(e["intrinsic_model"] - e["intrinsic_reference"])
+    vac_model, vac_reference = result.reports["vacancy"].formation_energy()
+    assert 0.5 < vac_model < 2.0 and 0.5 < vac_reference < 2.0  # one unrelaxed vacancy, ~1 eV in both
+    assert "formation_difference_eV" in result.table()[0] and "excess_energy_error_eV_per_atom" in result.table()[0]
+    with pytest.raises(ValueError, match="bulk crystal has no atoms"):
+        stress_test(EMT(), EMT(), structures, bulk=perfect[:0])

@@ -105,6 +105,18 @@ def test_vacancy_clusters_and_interstitials():
     dumbbell = interstitial("Cu", A, "dumbbell")
     labels, _, _ = environment_classes(dumbbell)
     assert len(dumbbell) == 109 and (labels != "bulk").sum() >= 2
+    from ase.optimize import BFGS
+
+    from ennp_lab.data.eam import MishinCu
+
+    site = dumbbell.positions[-1] - [0.3 * A, 0.0, 0.0]  # the shared lattice site, midway
+    pair = np.argsort(np.linalg.norm(dumbbell.positions - site, axis=1))[:2]  # the two atoms split about it
+    built = np.linalg.norm(np.subtract(*dumbbell.positions[pair]))
+    relaxed = dumbbell.copy()
+    relaxed.calc = MishinCu()
+    BFGS(relaxed, logfile=None).run(fmax=0.02, steps=200)
+    # built close to the EAM's own dumbbell (measured: 0.600 a built, 0.597 a relaxed)
+    assert np.linalg.norm(np.subtract(*relaxed.positions[pair])) == pytest.approx(built, rel=0.05)
     with pytest.raises(ValueError, match="kind"):
         interstitial("Cu", A, "tetrahedral")
     with pytest.raises(ValueError, match="n must be"):
@@ -127,3 +139,19 @@ def test_a_quenched_melt_stays_a_glass_when_relaxed():
     excess = glass.get_potential_energy() / len(glass) - crystal.get_potential_energy() / len(crystal)
     assert excess > 0.03  # measured 0.077 eV/atom: relaxing does not find the crystal again
     assert (environment_classes(glass)[0] == "bulk").mean() < 0.2  # measured 1 %
+
+
+def test_the_defect_suite_holds_each_kind_with_its_defect_visible():
+    from ennp_lab.properties.stress_test import environment_classes
+    from ennp_lab.structures.defects import DEFECT_AREA, defect_suite
+
+    suite = defect_suite("Cu", A, EMT(), radius=12.0)
+    assert list(suite) == ["screw dislocation", "edge dislocation", "Σ5(310) boundary", "intrinsic stacking fault",
+                           "(111) surface", "trivacancy", "dumbbell interstitial"]
+    for name, atoms in suite.items():
+        labels, _, _ = environment_classes(atoms)
+        assert (labels == "bulk").any() and ((labels == "defect") | (labels == "undercoordinated")).any(), name
+    planar = {name for name, atoms in suite.items() if DEFECT_AREA in atoms.info}
+    assert planar == {"Σ5(310) boundary", "intrinsic stacking fault", "(111) surface"}
+    assert tuple(suite["screw dislocation"].pbc) == (False, False, True)  # an isolated cylinder along its line
+    assert list(defect_suite("Cu", A, EMT(), quick=True)) == ["screw dislocation", "Σ5(310) boundary", "trivacancy"]
