@@ -30,7 +30,9 @@ atoms the model gets wrong? (Against a 0/1 label Spearman's ρ is capped by the 
 balance — a few core atoms among many cap it near 0.5 even for a perfect ranking — so the
 attainable maximum is reported beside it, and the AUC does not have that cap.)
 
-:func:`defect_leakage` measures equivariance leakage on the same structures (any models:
+Each report also holds each atom's force leakage |Rᵀ F(R·A) − F(A)| under one random rotation
+(round-off for an exact model; what the panel can colour by). :func:`defect_leakage`
+measures equivariance leakage on the same structures (any models:
 the exact ENNP in float64 and float32, the naive Cartesian baseline): the worst relative
 violation under a rotation, a reflection, the inversion and an improper rotation
 (:func:`~ennp_lab.symmetry.report.equivariance_report`), and the rotational-averaging gap
@@ -127,6 +129,8 @@ class StructureReport:
         excess_energy: (model, reference) E − N e_bulk (eV) at the structure as given, each
             against its own bulk energy, or None without a bulk crystal.
         relaxed_excess_energy: the same at each one's relaxed structure, or None.
+        leakage: (N,) |Rᵀ F(R·A) − F(A)| (eV/Å) of the model under one random rotation R of
+            the structure: each atom's equivariance violation (round-off for an exact model).
     """
 
     name: str
@@ -141,6 +145,21 @@ class StructureReport:
     sigma: np.ndarray | None = None
     excess_energy: tuple[float, float] | None = None
     relaxed_excess_energy: tuple[float, float] | None = None
+    leakage: np.ndarray | None = None
+
+    def per_atom(self, quantity: str) -> np.ndarray:
+        """(N,) "force error", "σ" or "leakage" (eV/Å).
+
+        Raises:
+            ValueError: an unknown quantity, or one this report does not have.
+        """
+        values = {"force error": self.force_error, "σ": self.sigma, "leakage": self.leakage}
+        if quantity not in values:
+            raise ValueError(f"quantity must be one of {list(values)}, got {quantity!r}")
+        if values[quantity] is None:
+            why = "σ needs an ensemble calculator" if quantity == "σ" else "stress_test(..., leakage=True) computes it"
+            raise ValueError(f"the report of {self.name!r} has no {quantity!r} ({why})")
+        return values[quantity]
 
     @property
     def defect_area(self) -> float | None:
@@ -219,6 +238,8 @@ class StressTestResult:
                 row.update({f"formation_model_{unit}": formation[0], f"formation_reference_{unit}": formation[1],
                             f"formation_difference_{unit}": formation[0] - formation[1]})
             row.update({f"sigma_spearman_{k}": v for k, v in r.sigma_ranking().items()})
+            if r.leakage is not None:
+                row["max_leakage_eV_per_A"] = float(r.leakage.max())
             rows.append(row)
         return rows
 
@@ -251,6 +272,15 @@ def _evaluate(atoms: Atoms, calc: Calculator) -> tuple[float, np.ndarray, np.nda
     return energy, forces, sigma
 
 
+def _turned_forces(atoms: Atoms, calc: Calculator, rotation: np.ndarray) -> tuple[float, np.ndarray]:
+    """(E, Rᵀ F) of the structure turned by ``rotation`` (positions and cell together): the
+    forces brought back into the structure's own frame."""
+    turned = atoms.copy()
+    turned.set_cell(atoms.cell[:] @ rotation.T, scale_atoms=True)
+    energy, forces, _ = _evaluate(turned, calc)
+    return energy, forces @ rotation
+
+
 def _relaxed(atoms: Atoms, calc: Calculator, fmax: float, steps: int) -> Atoms:
     from ase.constraints import FixAtoms
     from ase.optimize import BFGS
@@ -265,7 +295,8 @@ def _relaxed(atoms: Atoms, calc: Calculator, fmax: float, steps: int) -> Atoms:
 
 def stress_test(calc: Calculator, reference: Calculator, structures: Mapping[str, Atoms], relax: bool = False,
                 fmax: float = 0.02, steps: int = 300, csp_threshold: float = 0.5, bulk: Atoms | None = None,
-                stacking_faults: Mapping[str, tuple] | None = None, fault_images: int = 13) -> StressTestResult:
+                stacking_faults: Mapping[str, tuple] | None = None, fault_images: int = 13, leakage: bool = True,
+                seed: int = 0) -> StressTestResult:
     """Compare ``calc`` with ``reference`` on each of ``structures`` (name → Atoms; module
     docstring); with ``relax`` both relax each structure (BFGS to ``fmax``, fixed atoms held).
 
@@ -273,6 +304,7 @@ def stress_test(calc: Calculator, reference: Calculator, structures: Mapping[str
         bulk: the perfect crystal at the structures' lattice constant (excess energies).
         stacking_faults: label → (symbol, a_model, a_reference): a relaxed (111) fault line
             of ``fault_images`` images for each calculator at its own lattice constant.
+        leakage: also each atom's force leakage under a random rotation (``seed``).
 
     Raises:
         ValueError: no structures, or an empty one; an empty bulk crystal.
@@ -284,6 +316,9 @@ def stress_test(calc: Calculator, reference: Calculator, structures: Mapping[str
         if len(bulk) == 0:
             raise ValueError("the bulk crystal has no atoms")
         bulk_energy = tuple(_evaluate(bulk, c)[0] / len(bulk) for c in (calc, reference))
+    from ennp_lab.symmetry.operations import random_rotation
+
+    rotation = random_rotation(np.random.default_rng(seed))
     reports = {}
     for name, atoms in structures.items():
         if len(atoms) == 0:
@@ -301,9 +336,10 @@ def stress_test(calc: Calculator, reference: Calculator, structures: Mapping[str
             relaxed_error = (e_mine - e_theirs) / n
             if bulk_energy is not None:
                 relaxed_excess = (e_mine - n * bulk_energy[0], e_theirs - n * bulk_energy[1])
+        violation = np.linalg.norm(_turned_forces(atoms, calc, rotation)[1] - f_model, axis=1) if leakage else None
         reports[name] = StructureReport(name, atoms.copy(), (e_model - e_ref) / n,
                                         np.linalg.norm(f_model - f_ref, axis=1), labels, coordination, csp,
-                                        difference, relaxed_error, sigma, excess, relaxed_excess)
+                                        difference, relaxed_error, sigma, excess, relaxed_excess, violation)
     faults = {}
     for label, (symbol, a_model, a_reference) in (stacking_faults or {}).items():
         faults[label] = FaultComparison(
@@ -345,11 +381,9 @@ def defect_leakage(models: Mapping[str, object], structures: Mapping[str, Atoms]
             e0, f0, _ = _evaluate(atoms, calc)
             energies, forces = [], []
             for r in turns:
-                turned = atoms.copy()
-                turned.set_cell(atoms.cell[:] @ r.T, scale_atoms=True)  # positions and cell turned together
-                e, f, _ = _evaluate(turned, calc)
+                e, f = _turned_forces(atoms, calc, r)
                 energies.append(e)
-                forces.append(f @ r)  # back into the original frame
+                forces.append(f)
             rows.append({"model": model_name, "structure": structure_name, "atoms": len(atoms), "leakage": report.max(),
                          "energy_gap": abs(e0 - float(np.mean(energies))) / len(atoms),
                          "force_gap": float(np.abs(f0 - np.mean(forces, axis=0)).max())})

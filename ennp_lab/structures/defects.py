@@ -81,11 +81,13 @@ def _cubic_constants(elastic) -> tuple[float, float, float]:
 
 
 def fcc_dislocation(symbol: str, a: float, elastic=None, kind: str = "screw", radius: float = 15.0,
-                    calc: Calculator | None = None, fixed_width: float = 5.0) -> Dislocation:
+                    calc: Calculator | None = None, fixed_width: float = 5.0, partial_distance: int = 0) -> Dislocation:
     """A straight a/2⟨110⟩ ``kind`` dislocation in fcc ``symbol`` (lattice constant ``a``
     Å) of ``radius`` Å, its displacement field from ``elastic`` ((C11, C12, C44) GPa or an
     ElasticTensor) or, with ``calc``, from the calculator's own clamped-ion C of the cubic
-    cell (relaxed-ion equals it for a Bravais crystal).
+    cell (relaxed-ion equals it for a Bravais crystal). ``partial_distance`` > 0 dissociates
+    it into two a/6⟨112⟩ Shockley partials that many glide distances apart, an intrinsic
+    stacking-fault ribbon between them (matscipy's dissociated dislocation); 0: perfect.
 
     Raises:
         ValueError: an unknown kind, a non-positive size, neither or both of ``elastic``
@@ -95,6 +97,8 @@ def fcc_dislocation(symbol: str, a: float, elastic=None, kind: str = "screw", ra
 
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+    if int(partial_distance) != partial_distance or partial_distance < 0:
+        raise ValueError(f"partial_distance counts glide distances: a whole number ≥ 0, got {partial_distance}")
     a = as_real(a, "lattice constant a (Å)", 0.0, strict=True)
     radius = as_real(radius, "radius (Å)", 2.0 * a, strict=True)
     if (elastic is None) == (calc is None):
@@ -112,7 +116,8 @@ def fcc_dislocation(symbol: str, a: float, elastic=None, kind: str = "screw", ra
     builder = cls(a, C11=c11, C12=c12, C44=c44, symbol=symbol)
     with warnings.catch_warnings():  # matscipy warns that it falls back to its own Stroh solver (no atomman)
         warnings.simplefilter("ignore", UserWarning)
-        bulk, atoms = builder.build_cylinder(radius, fix_width=fixed_width, method="adsl", verbose=False)
+        bulk, atoms = builder.build_cylinder(radius, partial_distance=int(partial_distance), fix_width=fixed_width,
+                                             method="adsl", verbose=False)
     burgers = np.asarray(builder.burgers_dimensionless, float) * a  # in the crystal's (Miller) frame
     lab = np.asarray(builder.axes, float)
     lab = lab / np.linalg.norm(lab, axis=1)[:, None]

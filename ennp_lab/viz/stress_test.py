@@ -24,10 +24,9 @@ ENVIRONMENT_CODES = {name: k for k, name in enumerate(ENVIRONMENTS)}
 
 
 def environment_error_figure(report: StructureReport, quantity: str = "force error") -> go.Figure:
-    """Box plots of the per-atom force error (or the ensemble's σ) in each environment class."""
-    values = report.force_error if quantity == "force error" else report.sigma
-    if values is None:
-        raise ValueError(f"the report of {report.name!r} has no {quantity!r} (σ needs an ensemble calculator)")
+    """Box plots of the per-atom force error (or the ensemble's σ, or the leakage) in each
+    environment class."""
+    values = report.per_atom(quantity)
     fig = go.Figure()
     for k, env in enumerate(ENVIRONMENTS):
         mask = report.environment == env
@@ -56,9 +55,7 @@ def error_structure_figure(report: StructureReport, quantity: str = "force error
     """The structure in 3D, each atom coloured by its force error (or σ); bulk atoms small
     and faint, every other class (the defect) full size. Above ``max_atoms`` atoms, bulk
     atoms are thinned (every k-th) so that the page stays light; defect atoms are all kept."""
-    values = report.force_error if quantity == "force error" else report.sigma
-    if values is None:
-        raise ValueError(f"the report of {report.name!r} has no {quantity!r} (σ needs an ensemble calculator)")
+    values = report.per_atom(quantity)
     pos = report.atoms.positions
     bulk = report.environment == "bulk"
     step = max(1, int(np.ceil(bulk.sum() / max(1, max_atoms - (~bulk).sum()))))
@@ -82,10 +79,11 @@ def stress_test_tables(result: StressTestResult) -> tuple[list[str], list[list]]
     """(header, rows) of the per-structure table at the display edge: energy error (meV/atom;
     with a bulk crystal, of the excess energies, each against its own bulk),
     mean force error in bulk and non-bulk atoms and the largest (meV/Å), formation energy of
-    model and reference (eV, or mJ/m² for planar defects), σ's Spearman ρ where there is σ."""
+    model and reference (eV, or mJ/m² for planar defects), σ's Spearman ρ and AUC where there
+    is σ, the largest per-atom force leakage under a rotation."""
     header = ["structure", "atoms", "energy error (meV/atom)", "force error bulk (meV/Å)",
               "force error not bulk (meV/Å)", "max force error (meV/Å)", "formation model", "formation reference",
-              "unit", "σ ρ(error)", "σ ρ(not bulk)", "σ AUC(not bulk)"]
+              "unit", "σ ρ(error)", "σ ρ(not bulk)", "σ AUC(not bulk)", "max leakage (eV/Å)"]
     rows = []
     for name, r in result.reports.items():
         free = r.environment != "fixed"
@@ -101,7 +99,8 @@ def stress_test_tables(result: StressTestResult) -> tuple[list[str], list[list]]
                      EV_TO_MEV * float(r.force_error[free].max()),
                      "" if formation is None else scale * formation[0], "" if formation is None else scale * formation[1],
                      "" if formation is None else ("mJ/m²" if planar else "eV"),
-                     ranking.get("with_force_error", ""), ranking.get("with_not_bulk", ""), ranking.get("auc_not_bulk", "")])
+                     ranking.get("with_force_error", ""), ranking.get("with_not_bulk", ""), ranking.get("auc_not_bulk", ""),
+                     "" if r.leakage is None else float(r.leakage.max())])
     return header, rows
 
 

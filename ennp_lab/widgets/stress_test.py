@@ -1,5 +1,5 @@
 """`StressTestPanel`: pick a defect structure; its atoms coloured by the per-atom force
-error, the ensemble's σ or the environment class (non-bulk atoms stand out), the error
+error, the ensemble's σ, the equivariance leakage or the environment class (non-bulk atoms stand out), the error
 by environment beside it, and stacking-fault lines model over reference."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ennp_lab.widgets.structure import StructurePanel
 
 __all__ = ["StressTestPanel"]
 
-COLOURINGS = ("force error", "σ", "environment")
+COLOURINGS = ("force error", "σ", "leakage", "environment")
 
 
 class StressTestPanel(Panel):
@@ -37,9 +37,10 @@ class StressTestPanel(Panel):
         if not result.reports:
             raise ValueError("StressTestPanel needs a stress test with at least one structure")
         self.result = result
-        has_sigma = all(r.sigma is not None for r in result.reports.values())
+        have = {"σ": all(r.sigma is not None for r in result.reports.values()),
+                "leakage": all(r.leakage is not None for r in result.reports.values())}
         self.structure = widgets.Dropdown(options=list(result.reports), description="structure")
-        self.colour = widgets.Dropdown(options=[c for c in COLOURINGS if c != "σ" or has_sigma], description="colour by")
+        self.colour = widgets.Dropdown(options=[c for c in COLOURINGS if have.get(c, True)], description="colour by")
         self.errors = go.FigureWidget()
         figures = [self.errors]
         if stacking_faults:
@@ -57,14 +58,12 @@ class StressTestPanel(Panel):
     def values(self) -> np.ndarray:
         """(N,) what the atoms are coloured by now."""
         report = self._report()
-        if self.colour.value == "force error":
-            return report.force_error
-        if self.colour.value == "σ":
-            return report.sigma
-        return np.array([ENVIRONMENT_CODES[e] for e in report.environment], float)
+        if self.colour.value == "environment":
+            return np.array([ENVIRONMENT_CODES[e] for e in report.environment], float)
+        return report.per_atom(self.colour.value)
 
     def _scene_options(self) -> dict:
-        label = {"force error": "|ΔF| (eV/Å)", "σ": "σ_F (eV/Å)",
+        label = {"force error": "|ΔF| (eV/Å)", "σ": "σ_F (eV/Å)", "leakage": "|RᵀF(RA) − F(A)| (eV/Å)",
                  "environment": "0 bulk · 1 defect · 2 undercoord. · 3 fixed"}[self.colour.value]
         options = dict(values=self.values(), value_label=label)
         if self.colour.value == "environment":
@@ -73,7 +72,7 @@ class StressTestPanel(Panel):
 
     def _draw(self, structure: bool = True) -> None:
         report = self._report()
-        quantity = "σ" if self.colour.value == "σ" else "force error"
+        quantity = "force error" if self.colour.value == "environment" else self.colour.value
         replace_figure(self.errors, environment_error_figure(report, quantity))
         if structure:
             self.view.show(report.atoms, **self._scene_options())

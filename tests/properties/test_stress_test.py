@@ -134,3 +134,19 @@ def test_formation_energies_and_fault_energies_against_published_and_measured_va
     assert "formation_difference_eV" in result.table()[0] and "excess_energy_error_eV_per_atom" in result.table()[0]
     with pytest.raises(ValueError, match="bulk crystal has no atoms"):
         stress_test(EMT(), EMT(), structures, bulk=perfect[:0])
+
+
+def test_per_atom_leakage_is_round_off_for_the_exact_model_and_not_for_the_naive_one():
+    from ennp_lab import ENNPCalculator
+    from ennp_lab.models.naive import NaiveCartesianModel
+    from ennp_lab.pretrained import load_pretrained
+
+    structures = {"screw": _structures()["screw"]}
+    exact = stress_test(ENNPCalculator(load_pretrained("cu-emt"), device="cpu"), EMT(), structures).reports["screw"]
+    naive = stress_test(ENNPCalculator(NaiveCartesianModel(["Cu"], inputs=("neighbors",)), device="cpu"), EMT(),
+                        structures).reports["screw"]
+    assert exact.leakage.shape == (len(structures["screw"]),) and exact.leakage.max() < 1e-10
+    assert np.median(naive.leakage) > 1e-3  # every atom's force turns wrongly, not a few
+    assert stress_test(EMT(), EMT(), structures, leakage=False).reports["screw"].leakage is None
+    with pytest.raises(ValueError, match="no 'leakage'"):
+        stress_test(EMT(), EMT(), structures, leakage=False).reports["screw"].per_atom("leakage")

@@ -155,3 +155,24 @@ def test_the_defect_suite_holds_each_kind_with_its_defect_visible():
     assert planar == {"Σ5(310) boundary", "intrinsic stacking fault", "(111) surface"}
     assert tuple(suite["screw dislocation"].pbc) == (False, False, True)  # an isolated cylinder along its line
     assert list(defect_suite("Cu", A, EMT(), quick=True)) == ["screw dislocation", "Σ5(310) boundary", "trivacancy"]
+
+
+@pytest.mark.parametrize("kind", ["screw", "edge"])
+def test_dissociated_dislocations_hold_two_shockley_partials_around_one_burgers_vector(kind):
+    from ennp_lab.properties.stress_test import environment_classes
+
+    elastic = (169.9, 122.6, 76.2)
+    perfect = fcc_dislocation("Cu", 3.615, elastic, kind=kind, radius=20.0)
+    split = fcc_dislocation("Cu", 3.615, elastic, kind=kind, radius=20.0, partial_distance=4)
+    # a circuit enclosing both partials closes to the full a/2⟨110⟩ vector
+    np.testing.assert_allclose(burgers_circuit(split, r_inner=12.0, r_outer=16.0), split.burgers, atol=1e-8)
+
+    def ribbon(d):  # extent along the glide direction (x) of the atoms the environment calls "defect"
+        labels, _, _ = environment_classes(d.atoms)
+        x = d.atoms.positions[labels == "defect", 0]
+        return x.max() - x.min()
+
+    # measured (Å): screw 2.2 → 10.1, edge 5.8 → 8.4 (the fault ribbon between the partials opens)
+    assert ribbon(split) > ribbon(perfect) + 2.0
+    with pytest.raises(ValueError, match="whole number"):
+        fcc_dislocation("Cu", 3.615, elastic, kind=kind, partial_distance=-1)

@@ -1,5 +1,5 @@
 """StressTestPanel: the atoms show the chosen per-atom quantity, the error figure follows
-the structure, σ is offered only with an ensemble, stacking-fault lines are drawn."""
+the structure, σ is offered only with an ensemble, leakage per atom, stacking-fault lines are drawn."""
 
 from __future__ import annotations
 
@@ -27,10 +27,13 @@ def test_colours_structures_and_faults():
     result = _result()
     line = stacking_fault_line("Cu", 3.59, EMT(), n_images=4)
     panel = StressTestPanel(result, stacking_faults={"EMT": line})
-    assert list(panel.colour.options) == ["force error", "environment"]  # no σ from a single model
+    assert list(panel.colour.options) == ["force error", "leakage", "environment"]  # no σ from a single model
     np.testing.assert_allclose(panel.view.scene.values[0], result.reports["screw"].force_error)
     names = [t.name for t in panel.errors.data]
     assert any(n.startswith("bulk") for n in names) and any(n.startswith("fixed") for n in names)
+    panel.colour.value = "leakage"
+    np.testing.assert_allclose(panel.view.scene.values[0], result.reports["screw"].leakage)
+    assert panel.view.scene.values[0].max() < 1e-9  # the exact model: round-off on every atom
     panel.colour.value = "environment"
     codes = panel.view.scene.values[0]
     assert set(np.unique(codes)) <= {0.0, 1.0, 2.0, 3.0} and (codes == 1.0).any()  # the core is 'defect'
