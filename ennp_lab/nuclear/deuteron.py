@@ -62,6 +62,38 @@ class Deuteron:
         """Matter radius ½⟨r²⟩^{1/2}, fm."""
         return 0.5 * np.sqrt(self._integral(self.r**2 * (self.u**2 + self.w**2)))
 
+    def without_d_state(self) -> "Deuteron":
+        """The S-wave part alone, renormalised: what the density would be without the D-state
+        the tensor force mixes in (with Reid's soft core the state does not bind at all
+        without it)."""
+        norm = np.sqrt(np.trapezoid(self.u**2, self.r))
+        return Deuteron(self.binding_energy, self.r, self.u / norm, np.zeros_like(self.w))
+
+    def wavefunction(self, points, M: int = 1) -> np.ndarray:
+        """(P, 4) ψ_M(r) = u(r)/r |(0 1) 1 M⟩ + w(r)/r |(2 1) 1 M⟩ in the pair-spin basis, at
+        separations ``points`` (P, 3) fm (fm^-3/2; ∫|ψ|² d³r = 1).
+
+        Raises:
+            ValueError: M not in {−1, 0, 1}, or points not (P, 3).
+        """
+        from ennp_lab.nuclear.spin import spin_angle_state
+
+        if M not in (-1, 0, 1):
+            raise ValueError(f"the deuteron has J = 1: M must be −1, 0 or 1, got {M}")
+        points = np.asarray(points, dtype=float)
+        if points.ndim != 2 or points.shape[1] != 3:
+            raise ValueError(f"points must have shape (P, 3), got {points.shape}")
+        r = np.maximum(np.linalg.norm(points, axis=1), 1e-12)
+        theta, phi = np.arccos(np.clip(points[:, 2] / r, -1.0, 1.0)), np.arctan2(points[:, 1], points[:, 0])
+        u = np.interp(r, self.r, self.u, left=0.0, right=0.0) / r
+        w = np.interp(r, self.r, self.w, left=0.0, right=0.0) / r
+        return u[:, None] * spin_angle_state(0, 1, 1, M, theta, phi) + w[:, None] * spin_angle_state(2, 1, 1, M, theta, phi)
+
+    def density(self, points, M: int = 1) -> np.ndarray:
+        """(P,) Σ_spins |ψ_M(r)|² (fm⁻³): a torus about z for M = 0, a dumbbell along z for
+        M = ±1 (the D-state's doing; the S-state alone is spherical)."""
+        return np.sum(np.abs(self.wavefunction(points, M)) ** 2, axis=1)
+
     @property
     def asymptotic_ds_ratio(self) -> float:
         """η = lim w/u over [1 + 3/κr + 3/(κr)²], read between 8 and 14 fm."""

@@ -25,7 +25,11 @@ import torch
 
 from ennp_lab.nuclear.spin import PAULI
 
-__all__ = ["NucleonPairModel", "RADIAL_CHANNELS", "fit_triplet_channel"]
+__all__ = ["NucleonPairModel", "RADIAL_CHANNELS", "fit_triplet_channel", "fit_operator_form", "save_pair_model",
+           "load_pair_model", "SHIPPED"]
+
+#: the shipped pair models (``ennp_lab/pretrained/NAME.pt``, made by scripts/train_nucleon_reid.py)
+SHIPPED = ("nucleon-reid",)
 
 #: the radial functions, in output order
 RADIAL_CHANNELS = ("c", "sigma", "t", "ls", "c_tau", "sigma_tau", "t_tau", "ls_tau")
@@ -51,6 +55,12 @@ def _pair_operators() -> dict[str, torch.Tensor]:
             "coupled": (3.0 / k) * coupled}
 
 
+def _pauli_pair():
+    from ennp_lab.nuclear.spin import sigma1, sigma2
+
+    return sigma1(), sigma2()
+
+
 class NucleonPairModel(torch.nn.Module):
     """V(r) on the 16-dimensional spin ⊗ isospin space (module docstring), float64.
 
@@ -61,6 +71,7 @@ class NucleonPairModel(torch.nn.Module):
 
     def __init__(self, hidden: int = 48, basis: int = 32, r_min: float = 0.01, r_max: float = 40.0, seed: int = 0) -> None:
         super().__init__()
+        self.config = {"hidden": int(hidden), "basis": int(basis), "r_min": float(r_min), "r_max": float(r_max)}
         torch.manual_seed(seed)
         # Gaussians in ln r: as fine at the core as in the tail
         self.register_buffer("centres", torch.linspace(np.log(r_min), np.log(r_max), basis, dtype=torch.float64))
@@ -117,6 +128,26 @@ class NucleonPairModel(torch.nn.Module):
         return (c[:, None, None] * self._one + ct[:, None, None] * self._tau + s[:, None, None] * self._dot
                 + st[:, None, None] * self._dot_tau + tt[:, None, None] * tensor + ttt[:, None, None] * tensor_tau)
 
+    def spin_operator(self, r_vec, isospin: int = 0) -> np.ndarray:
+        """(4, 4) the static spin operator (MeV) at one relative position (fm) in total
+        isospin T (τ₁·τ₂ = −3 for T = 0, 1 for T = 1): (v_c + τ v_cτ) + (v_σ + τ v_στ) σ₁·σ₂ +
+        (v_t + τ v_tτ) S₁₂.
+
+        Raises:
+            ValueError: T not 0 or 1, r = 0.
+        """
+        if isospin not in (0, 1):
+            raise ValueError(f"two isospins 1/2 couple to T = 0 or 1, got {isospin}")
+        tau = -3.0 if isospin == 0 else 1.0
+        r_vec = torch.as_tensor(np.asarray(r_vec, float).reshape(1, 3))
+        if float(torch.linalg.norm(r_vec)) == 0.0:
+            raise ValueError("r = 0: the two nucleons coincide, and the tensor channel has no direction")
+        with torch.no_grad():
+            c, s, t, _, ct, st, tt, _ = self.radial(torch.linalg.norm(r_vec, dim=1))[0].tolist()
+            tensor = self.tensor_part(r_vec)[0]
+        dot = self._coupled.new_tensor(np.einsum("aij,ajk->ik", *_pauli_pair()))
+        return ((c + tau * ct) * torch.eye(4, dtype=torch.complex128) + (s + tau * st) * dot + (t + tau * tt) * tensor).numpy()
+
     def triplet_channel(self, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(V_C, V_T, V_LS) MeV of the T = 0, S = 1 waves (τ₁·τ₂ = −3, σ₁·σ₂ = 1): what the
         deuteron solver takes."""
@@ -127,6 +158,50 @@ class NucleonPairModel(torch.nn.Module):
         """:meth:`triplet_channel` as numpy, for :func:`~ennp_lab.nuclear.deuteron.solve_deuteron`."""
         with torch.no_grad():
             return tuple(x.numpy() for x in self.triplet_channel(torch.as_tensor(np.asarray(r, float))))
+
+
+def _minimise(model: torch.nn.Module, loss_now, adam_steps: int, steps: int) -> list[float]:
+    """Adam to the basin, L-BFGS to the bottom; the loss after each step (each 20 L-BFGS iterations)."""
+    history = []
+    adam = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(int(adam_steps)):
+        adam.zero_grad()
+        loss = loss_now()
+        loss.backward()
+        adam.step()
+        history.append(float(loss.detach()))
+    optimizer = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=20, history_size=100, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_now()
+        loss.backward()
+        return loss
+
+    for _ in range(int(steps) // 20):
+        history.append(float(optimizer.step(closure).detach()))
+    return history
+
+
+def fit_operator_form(model: NucleonPairModel, reference, samples: int = 400, states: int = 8, r_range=(0.3, 8.0),
+                      steps: int = 600, adam_steps: int = 1500, seed: int = 0) -> list[float]:
+    """Train ``model`` on operator-form samples of ``reference`` (r_vec (B, 3) → (B, 16, 16)
+    MeV): at ``samples`` random relative positions (uniform in ln r, random directions), the
+    matrix elements ⟨χ_a|V|χ_b⟩ between ``states`` random spin ⊗ isospin states per
+    position; loss on asinh of their real and imaginary parts. Returns the loss history."""
+    rng = np.random.default_rng(seed)
+    r = np.exp(rng.uniform(np.log(r_range[0]), np.log(r_range[1]), size=samples))
+    direction = rng.normal(size=(samples, 3))
+    r_vec = torch.as_tensor(direction / np.linalg.norm(direction, axis=1, keepdims=True) * r[:, None])
+    chi = rng.normal(size=(samples, states, 16)) + 1j * rng.normal(size=(samples, states, 16))
+    chi = torch.as_tensor(chi / np.linalg.norm(chi, axis=2, keepdims=True))
+
+    def elements(v):
+        m = torch.einsum("bai,bij,bcj->bac", chi.conj(), v, chi)
+        return torch.asinh(torch.cat([m.real, m.imag], dim=1) / SCALE)
+
+    target = elements(torch.as_tensor(np.asarray(reference(r_vec.numpy()))))
+    return _minimise(model, lambda: torch.mean((elements(model(r_vec)) - target) ** 2), adam_steps, steps)
 
 
 def fit_triplet_channel(model: NucleonPairModel, reference, samples: int = 600, r_range=(0.01, 35.0), steps: int = 600,
@@ -162,22 +237,37 @@ loss on asinh of the elements (relative precision across
     def loss_now():
         return torch.mean((torch.asinh(channel(*model.triplet_channel(rt)) / SCALE) - target) ** 2)
 
-    history = []
-    adam = torch.optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(int(adam_steps)):  # Adam to the basin, L-BFGS to the bottom
-        adam.zero_grad()
-        loss = loss_now()
-        loss.backward()
-        adam.step()
-        history.append(float(loss.detach()))
-    optimizer = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=20, history_size=100, line_search_fn="strong_wolfe")
+    return _minimise(model, loss_now, adam_steps, steps)
 
-    def closure():
-        optimizer.zero_grad()
-        loss = loss_now()
-        loss.backward()
-        return loss
 
-    for _ in range(int(steps) // 20):
-        history.append(float(optimizer.step(closure).detach()))
-    return history
+def save_pair_model(model: NucleonPairModel, path) -> None:
+    """Write the model's configuration and weights to ``path`` atomically."""
+    import io
+
+    from ennp_lab.files import atomic_write
+
+    buffer = io.BytesIO()
+    torch.save({"config": model.config, "state": model.state_dict()}, buffer)
+    atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
+
+
+def load_pair_model(name_or_path) -> NucleonPairModel:
+    """A pair model from a file written by :func:`save_pair_model`, or a shipped one by name
+    (:data:`SHIPPED`).
+
+    Raises:
+        FileNotFoundError: no such file or shipped name; ValueError: not a pair-model file.
+    """
+    from pathlib import Path
+
+    path = Path(name_or_path)
+    if str(name_or_path) in SHIPPED:
+        path = Path(__file__).resolve().parents[1] / "pretrained" / f"{name_or_path}.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"no pair-model file {str(name_or_path)!r} (shipped: {', '.join(SHIPPED)})")
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(saved, dict) or set(saved) != {"config", "state"}:
+        raise ValueError(f"{path} is not a nucleon pair model written by save_pair_model")
+    model = NucleonPairModel(**saved["config"])
+    model.load_state_dict(saved["state"])
+    return model

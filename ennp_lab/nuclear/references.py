@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HBARC", "HBAR2_OVER_2MU", "OPEP_PREFACTOR", "PION_MU", "opep_radial", "reid_triplet_radial",
-           "REID_DEUTERON"]
+__all__ = ["HBARC", "HBAR2_OVER_2MU", "OPEP_PREFACTOR", "PION_MU", "opep_radial", "opep_operator",
+           "reid_triplet_radial", "REID_DEUTERON"]
 
 #: ħc (MeV fm)
 HBARC = 197.3269804
@@ -72,3 +72,15 @@ def reid_triplet_radial(r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tensor = -h * ((1 + 3 / x + 3 / x**2) * e1 - (12 / x + 3 / x**2) * e4) + 351.77 * e4 - 1673.5 * e6
     spin_orbit = 708.91 * e4 - 2713.1 * e6
     return central, tensor, spin_orbit
+
+
+def opep_operator(r_vec, regularised: bool = True) -> np.ndarray:
+    """(B, 16, 16) one-pion exchange in operator form on spin ⊗ isospin (MeV) at relative
+    positions ``r_vec`` (B, 3) fm: (τ₁·τ₂)[v_σ σ₁·σ₂ + v_t S₁₂(r̂)], built from the Pauli
+    matrices of :mod:`ennp_lab.nuclear.spin` (Cartesian, not the model's e3nn path)."""
+    from ennp_lab.nuclear.spin import spin_spin, tensor_operator
+
+    r_vec = np.atleast_2d(np.asarray(r_vec, dtype=float))
+    v_sigma, v_t = opep_radial(np.linalg.norm(r_vec, axis=1), regularised=regularised)
+    tau = spin_spin()
+    return np.array([np.kron(vs * spin_spin() + vt * tensor_operator(r), tau) for r, vs, vt in zip(r_vec, v_sigma, v_t)])

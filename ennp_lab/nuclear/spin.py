@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = ["PAULI", "sigma1", "sigma2", "spin_spin", "tensor_operator", "spin_rotation", "pair_rotation",
-           "spin_states", "partial_wave_element", "check_direction"]
+           "spin_states", "spin_angle_state", "partial_wave_element", "check_direction"]
 
 #: σx, σy, σz
 PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
@@ -133,8 +133,8 @@ def _sphere(order: int = 16):
     return nodes, weights, t.reshape(-1), p.reshape(-1)
 
 
-def _spin_angle(l: int, S: int, J: int, M: int, theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """(K, 4) |(l S) J M⟩ at the quadrature points."""
+def spin_angle_state(l: int, S: int, J: int, M: int, theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """(K, 4) |(l S) J M⟩ at the directions (θ, φ) (polar, azimuth)."""
     from scipy.special import sph_harm_y
 
     spins = spin_states(S)
@@ -159,7 +159,7 @@ def partial_wave_element(operator, bra: tuple[int, int, int], ket: tuple[int, in
         if not (abs(l - S) <= J <= l + S) or abs(M) > J or S not in (0, 1) or l < 0:
             raise ValueError(f"no partial wave (l={l}, S={S}, J={J}) with M={M}")
     nodes, weights, theta, phi = _sphere()
-    a = _spin_angle(*bra, M, theta, phi)
-    b = _spin_angle(*ket, M, theta, phi)
+    a = spin_angle_state(*bra, M, theta, phi)
+    b = spin_angle_state(*ket, M, theta, phi)
     ops = np.array([operator(n) for n in nodes])
     return complex(np.einsum("k,ki,kij,kj->", weights, a.conj(), ops, b))

@@ -8,6 +8,7 @@ from ennp_lab.widgets.chirality import ChiralityPanel
 from ennp_lab.widgets.design import DesignPanel
 from ennp_lab.widgets.electrostatics import ElectrostaticsPanel
 from ennp_lab.widgets.elasticity import ElasticityPanel, SurfacePanel
+from ennp_lab.widgets.nuclear import NuclearForcePanel
 from ennp_lab.widgets.phonons import PhononPanel
 from ennp_lab.widgets.piezo import PiezoPanel
 from ennp_lab.widgets.polarization import PolarizationPanel
@@ -24,6 +25,7 @@ __all__ = [
     "DesignPanel",
     "ElasticityPanel",
     "ElectrostaticsPanel",
+    "NuclearForcePanel",
     "PhononPanel",
     "PiezoPanel",
     "PolarizationPanel",

@@ -92,3 +92,31 @@ def test_reid_soft_core_binds_the_deuteron_as_published_and_not_without_its_tens
         solve_deuteron(reid_triplet_radial, elements=no_tensor)
     with pytest.raises(ValueError, match="grid spacing"):
         solve_deuteron(reid_triplet_radial, h=0.5)
+
+
+def test_the_deuteron_density_is_a_dumbbell_or_a_torus_and_carries_the_quadrupole_moment():
+    from ennp_lab.nuclear.spin import _sphere
+
+    deuteron = solve_deuteron(reid_triplet_radial)
+    along_z, in_plane = np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 0.0]])
+    for M in (-1, 0, 1):
+        # ∫ρ d³r = 1 by radial × angular quadrature
+        nodes, weights, _, _ = _sphere()
+        radii = deuteron.r[::4]
+        shells = [weights @ deuteron.density(nodes * r, M) for r in radii]
+        assert np.trapezoid(np.array(shells) * radii**2, radii) == pytest.approx(1.0, abs=2e-3)
+    r0 = 0.8  # fm, inside the core region where the D-state shapes the density
+    # Forest et al., PRC 54, 646 (1996): a torus for M = 0, a dumbbell along z for M = ±1
+    assert deuteron.density(in_plane * r0, 0)[0] > 1.5 * deuteron.density(along_z * r0, 0)[0]
+    assert deuteron.density(along_z * r0, 1)[0] > 1.2 * deuteron.density(in_plane * r0, 1)[0]
+    np.testing.assert_allclose(deuteron.density(in_plane * r0, 1), deuteron.density(in_plane * r0, -1))
+    # Q = ¼ ∫ ρ_{M=1} (3z² − r²) d³r (the proton at r/2): the same number as from u and w
+    nodes, weights, _, _ = _sphere()
+    radii = deuteron.r[::2]
+    shells = [weights @ (deuteron.density(nodes * r, 1) * r**2 * (3 * nodes[:, 2] ** 2 - 1)) for r in radii]
+    q = 0.25 * np.trapezoid(np.array(shells) * radii**2, radii)
+    assert q == pytest.approx(deuteron.quadrupole_moment, rel=5e-3)
+    s_only = type(deuteron)(deuteron.binding_energy, deuteron.r, deuteron.u, 0.0 * deuteron.w)
+    assert s_only.density(along_z * r0, 0)[0] == pytest.approx(s_only.density(in_plane * r0, 0)[0], rel=1e-10)  # spherical
+    with pytest.raises(ValueError, match="M must be"):
+        deuteron.density(along_z, 2)
