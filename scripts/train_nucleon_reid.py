@@ -1,7 +1,7 @@
 """Train the shipped two-nucleon model ``ennp_lab/pretrained/nucleon-reid.pt`` on the
 ³S₁–³D₁ matrix elements of Reid's soft core (1968) and print its deuteron beside Reid's.
 
-    .venv/bin/python scripts/train_nucleon_reid.py [--steps 2000] [--adam-steps 1500]
+    .venv/bin/python scripts/train_nucleon_reid.py [--steps 5000] [--adam-steps 1500]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ennp_lab.nuclear.references import reid_triplet_radial
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=2000, help="L-BFGS iterations")
+    parser.add_argument("--steps", type=int, default=5000, help="L-BFGS iterations")
     parser.add_argument("--adam-steps", type=int, default=1500)
     parser.add_argument("--out", default="ennp_lab/pretrained/nucleon-reid.pt")
     args = parser.parse_args()

@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = ["PAULI", "sigma1", "sigma2", "spin_spin", "tensor_operator", "spin_rotation", "pair_rotation",
-           "spin_states", "spin_angle_state", "partial_wave_element", "check_direction"]
+           "spin_states", "spin_angle_state", "partial_wave_element", "check_direction", "matrix_element"]
 
 #: σx, σy, σz
 PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
@@ -163,3 +163,20 @@ def partial_wave_element(operator, bra: tuple[int, int, int], ket: tuple[int, in
     b = spin_angle_state(*ket, M, theta, phi)
     ops = np.array([operator(n) for n in nodes])
     return complex(np.einsum("k,ki,kij,kj->", weights, a.conj(), ops, b))
+
+
+def matrix_element(operator: np.ndarray, bra, ket) -> complex:
+    """⟨bra|O|ket⟩ of a pair operator (4 × 4 spin, or 16 × 16 spin ⊗ isospin).
+
+    Raises:
+        ValueError: an operator that is not 4 × 4 or 16 × 16, or states of another dimension.
+    """
+    operator = np.asarray(operator)
+    if operator.ndim != 2 or operator.shape[0] != operator.shape[1] or operator.shape[0] not in (4, 16):
+        raise ValueError(f"a pair operator is 4 × 4 (spin) or 16 × 16 (spin ⊗ isospin), got shape {operator.shape}")
+    n = operator.shape[0]
+    bra, ket = np.asarray(bra, dtype=complex), np.asarray(ket, dtype=complex)
+    for name, state in (("bra", bra), ("ket", ket)):
+        if state.shape != (n,):
+            raise ValueError(f"the {name} must be a state of dimension {n} for this {n} × {n} operator, got shape {state.shape}")
+    return complex(bra.conj() @ operator @ ket)

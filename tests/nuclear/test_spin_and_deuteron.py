@@ -68,10 +68,11 @@ def test_partial_wave_elements_of_the_tensor_operator():
 
 
 def test_one_pion_exchange_reproduces_the_reference_table():
-    table = {1.0: (2.451, 27.99), 1.5: (1.152, 7.582), 2.0: (0.609, 2.847), 3.0: (0.202, 0.627)}  # REFERENCES.md
-    for r, (v_sigma, v_t) in table.items():
-        got = opep_radial(r)
-        assert float(got[0]) == pytest.approx(v_sigma, abs=6e-4) and float(got[1]) == pytest.approx(v_t, abs=6e-3)
+    table = {1.0: ("2.451", "27.99"), 1.5: ("1.152", "7.582"), 2.0: ("0.609", "2.847"), 3.0: ("0.202", "0.627")}  # REFERENCES.md
+    for r, printed in table.items():
+        for value, entry in zip(opep_radial(r), printed):
+            half_digit = 0.5 * 10.0 ** -len(entry.split(".")[1])  # as precise as the table is printed
+            assert float(value) == pytest.approx(float(entry), abs=half_digit + 1e-12), (r, entry)
     bare, soft = opep_radial(np.array([0.3, 5.0])), opep_radial(np.array([0.3, 5.0]), regularised=True)
     assert soft[1][0] < 0.2 * bare[1][0] and soft[1][1] == pytest.approx(bare[1][1], rel=1e-10)  # cut inside, not outside
     with pytest.raises(ValueError, match="r > 0"):
@@ -120,3 +121,18 @@ def test_the_deuteron_density_is_a_dumbbell_or_a_torus_and_carries_the_quadrupol
     assert s_only.density(along_z * r0, 0)[0] == pytest.approx(s_only.density(in_plane * r0, 0)[0], rel=1e-10)  # spherical
     with pytest.raises(ValueError, match="M must be"):
         deuteron.density(along_z, 2)
+
+
+def test_matrix_elements_check_the_dimension_of_the_states():
+    from ennp_lab.nuclear.spin import matrix_element, spin_states
+
+    triplet, singlet = spin_states(1), spin_states(0)
+    assert matrix_element(spin_spin(), triplet[1], triplet[1]).real == pytest.approx(1.0)
+    assert matrix_element(spin_spin(), singlet[0], singlet[0]).real == pytest.approx(-3.0)
+    assert matrix_element(tensor_operator([0, 0, 1]), singlet[0], singlet[0]) == pytest.approx(0.0)  # no tensor force in S = 0
+    with pytest.raises(ValueError, match="dimension 4"):
+        matrix_element(spin_spin(), np.ones(3), triplet[0])
+    with pytest.raises(ValueError, match="4 × 4"):
+        matrix_element(np.eye(3), np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match="S = 0 or 1"):
+        spin_states(2)
