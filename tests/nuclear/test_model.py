@@ -31,8 +31,16 @@ def test_the_l2_output_is_the_tensor_operator_and_v_rotates_with_both_spins():
     with torch.no_grad():
         turned = model(torch.as_tensor(r @ rotation.T)).numpy()
     for k in range(len(r)):
-        np.testing.assert_allclose(u_spin @ v[k] @ u_spin.conj().T, turned[k], atol=1e-10)
-        np.testing.assert_allclose(u @ v[k] @ u.conj().T, turned[k], atol=1e-10)
+        np.testing.assert_allclose(u_spin @ v[k] @ u_spin.conj().T, turned[k], atol=1e-12 * np.abs(v).max())
+        np.testing.assert_allclose(u @ v[k] @ u.conj().T, turned[k], atol=1e-12 * np.abs(v).max())
+    from ennp_lab.nuclear.model import load_pair_model
+
+    trained = load_pair_model("nucleon-reid")  # values of ~100 MeV: the same to 1e-12 relative
+    with torch.no_grad():
+        v, turned = trained(torch.as_tensor(r)).numpy(), trained(torch.as_tensor(r @ rotation.T)).numpy()
+    assert np.abs(v).max() > 10.0
+    for k in range(len(r)):
+        np.testing.assert_allclose(u @ v[k] @ u.conj().T, turned[k], atol=1e-12 * np.abs(v).max())
     # the operator form: V = Σ v_p O_p, so the tensor channel is traceless and the spin-singlet sees none of it
     singlet = np.kron(np.array([0, 1, -1, 0]) / np.sqrt(2), np.eye(4)[0])
     assert abs(singlet @ np.kron(unit[0], np.eye(4)) @ singlet) < 1e-12
