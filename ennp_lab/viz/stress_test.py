@@ -52,25 +52,36 @@ def stacking_fault_figure(lines: Mapping[str, StackingFaultLine]) -> go.Figure:
 
 
 def error_structure_figure(report: StructureReport, quantity: str = "force error", max_atoms: int = 4000) -> go.Figure:
-    """The structure in 3D, each atom coloured by its force error (or σ); bulk atoms small
-    and faint, every other class (the defect) full size. Above ``max_atoms`` atoms, bulk
-    atoms are thinned (every k-th) so that the page stays light; defect atoms are all kept."""
+    """The structure in 3D, each atom coloured by its force error (or σ, or leakage): bulk
+    atoms small and faint, the defect (every other free class) full size, atoms held fixed
+    (a dislocation cylinder's rim, whose forces are the boundary's) grey and outside the
+    colour scale. Above ``max_atoms`` atoms, bulk atoms are thinned (every k-th) so that the
+    page stays light; defect atoms are all kept."""
     values = report.per_atom(quantity)
     pos = report.atoms.positions
+    fixed = report.environment == "fixed"
     bulk = report.environment == "bulk"
-    step = max(1, int(np.ceil(bulk.sum() / max(1, max_atoms - (~bulk).sum()))))
-    shown_bulk = np.nonzero(bulk)[0][::step]
+    defect = ~bulk & ~fixed
+    step = max(1, int(np.ceil(bulk.sum() / max(1, max_atoms - defect.sum() - fixed.sum()))))
+    free = ~fixed
+    span = (0.0, float(values[free].max()) if free.any() else 1.0)
     fig = go.Figure()
-    span = (0.0, float(values.max()) or 1.0)
-    for label, index, size, opacity in (("bulk", shown_bulk, 2.5, 0.25), ("not bulk", np.nonzero(~bulk)[0], 6.0, 1.0)):
+    if fixed.any():
+        index = np.nonzero(fixed)[0]
+        fig.add_trace(go.Scatter3d(x=pos[index, 0], y=pos[index, 1], z=pos[index, 2], mode="markers", name="fixed",
+                                   opacity=0.3, marker=dict(size=2.0, color="#999999"), hoverinfo="skip"))
+    groups = (("bulk", np.nonzero(bulk)[0][::step], 2.5, 0.35), ("defect", np.nonzero(defect)[0], 6.0, 1.0))
+    coloured = "defect" if defect.any() else "bulk"
+    for label, index, size, opacity in groups:
         if len(index) == 0:
             continue
         fig.add_trace(go.Scatter3d(
             x=pos[index, 0], y=pos[index, 1], z=pos[index, 2], mode="markers", name=label, opacity=opacity,
-            marker=dict(size=size, color=values[index], colorscale="Viridis", cmin=span[0], cmax=span[1],
-                        colorbar=dict(title=f"{quantity} (eV/Å)") if label == "not bulk" or not (~bulk).any() else None),
+            marker=dict(size=size, color=values[index], colorscale="Viridis", cmin=span[0], cmax=span[1] or 1.0,
+                        colorbar=dict(title=f"{quantity} (eV/Å)") if label == coloured else None),
             text=[f"{k}: {report.environment[k]}, {values[k]:.3g} eV/Å" for k in index], hoverinfo="text"))
     fig.update_layout(title=f"{report.name}: {quantity} per atom", template="plotly_white", width=620, height=480,
+                      legend=dict(orientation="h", y=-0.05),
                       scene=dict(aspectmode="data", xaxis_title="x (Å)", yaxis_title="y (Å)", zaxis_title="z (Å)"))
     return fig
 

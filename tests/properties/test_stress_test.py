@@ -150,3 +150,17 @@ def test_per_atom_leakage_is_round_off_for_the_exact_model_and_not_for_the_naive
     assert stress_test(EMT(), EMT(), structures, leakage=False).reports["screw"].leakage is None
     with pytest.raises(ValueError, match="no 'leakage'"):
         stress_test(EMT(), EMT(), structures, leakage=False).reports["screw"].per_atom("leakage")
+
+
+def test_the_error_map_colours_free_atoms_and_greys_the_fixed_rim():
+    from ennp_lab.viz.stress_test import error_structure_figure
+
+    structures = {"screw": _structures()["screw"]}
+    report = stress_test(EMT(), EMT(), structures).reports["screw"]
+    report = type(report)(**{**report.__dict__, "force_error": np.where(report.environment == "fixed", 9.0, 0.1)})
+    fig = error_structure_figure(report)
+    names = [t.name for t in fig.data]
+    assert names[0] == "fixed" and "defect" in names and "bulk" in names
+    coloured = [t for t in fig.data if t.name != "fixed"]
+    assert all(t.marker.cmax == pytest.approx(0.1) for t in coloured)  # the rim's boundary forces do not set the scale
+    assert sum(len(t.x) for t in fig.data) == len(report.atoms)
