@@ -66,7 +66,7 @@ class Deuteron:
         """The S-wave part alone, renormalised: what the density would be without the D-state
         the tensor force mixes in (with Reid's soft core the state does not bind at all
         without it)."""
-        norm = np.sqrt(np.trapezoid(self.u**2, self.r))
+        norm = np.sqrt(self._integral(self.u**2))
         return Deuteron(self.binding_energy, self.r, self.u / norm, np.zeros_like(self.w))
 
     def wavefunction(self, points, M: int = 1) -> np.ndarray:

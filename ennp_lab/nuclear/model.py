@@ -55,12 +55,6 @@ def _pair_operators() -> dict[str, torch.Tensor]:
             "coupled": (3.0 / k) * coupled}
 
 
-def _pauli_pair():
-    from ennp_lab.nuclear.spin import sigma1, sigma2
-
-    return sigma1(), sigma2()
-
-
 class NucleonPairModel(torch.nn.Module):
     """V(r) on the 16-dimensional spin ⊗ isospin space (module docstring), float64.
 
@@ -86,7 +80,7 @@ class NucleonPairModel(torch.nn.Module):
         self.register_buffer("_dot", torch.kron(ops["dot"], eye))
         self.register_buffer("_dot_tau", torch.kron(ops["dot"], tau))
         self.register_buffer("_coupled", ops["coupled"])  # (5, 4, 4) spin only
-        self.register_buffer("_tau4", tau)
+        self.register_buffer("_tau4", tau)  # σ₁·σ₂ on a pair space: τ₁·τ₂ here, and σ₁·σ₂ in spin_operator
 
     def radial(self, r: torch.Tensor) -> torch.Tensor:
         """(B, 8) the radial functions (MeV) at separations ``r`` (B,) fm, order :data:`RADIAL_CHANNELS`.
@@ -145,8 +139,8 @@ class NucleonPairModel(torch.nn.Module):
         with torch.no_grad():
             c, s, t, _, ct, st, tt, _ = self.radial(torch.linalg.norm(r_vec, dim=1))[0].tolist()
             tensor = self.tensor_part(r_vec)[0]
-        dot = self._coupled.new_tensor(np.einsum("aij,ajk->ik", *_pauli_pair()))
-        return ((c + tau * ct) * torch.eye(4, dtype=torch.complex128) + (s + tau * st) * dot + (t + tau * tt) * tensor).numpy()
+        eye = torch.eye(4, dtype=torch.complex128)
+        return ((c + tau * ct) * eye + (s + tau * st) * self._tau4 + (t + tau * tt) * tensor).numpy()
 
     def triplet_channel(self, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(V_C, V_T, V_LS) MeV of the T = 0, S = 1 waves (τ₁·τ₂ = −3, σ₁·σ₂ = 1): what the
@@ -209,9 +203,9 @@ def fit_triplet_channel(model: NucleonPairModel, reference, samples: int = 600, 
     """Train ``model`` on the ³S₁–³D₁ channel matrix elements of ``reference`` (r → V_C, V_T,
     V_LS): V_SS = V_C, V_SD = ⟨S|S₁₂|D⟩ V_T, V_DD = V_C + ⟨D|S₁₂|D⟩ V_T + ⟨D|L·S|D⟩ V_LS,
     the S₁₂ elements those of the model's own l = 2 operator (partial-wave quadrature), at
-    ``samples`` random separations (uniform in ln r over ``r_range``, the solver's grid);
-loss on asinh of the elements (relative precision across
-    the range). Adam, then L-BFGS. Returns the loss history.
+    ``samples`` random separations (uniform in ln r over ``r_range``, the solver's grid); loss
+    on asinh of the elements (relative precision across the range). Adam, then L-BFGS.
+    Returns the loss history.
     """
     from ennp_lab.nuclear.deuteron import triplet_channel_elements
     from ennp_lab.nuclear.spin import partial_wave_element

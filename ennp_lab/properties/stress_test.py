@@ -162,6 +162,14 @@ class StructureReport:
         return values[quantity]
 
     @property
+    def excess_energy_error(self) -> float | None:
+        """(ΔE_model − ΔE_ref)/N, eV/atom: the energy error with each counted against its own
+        bulk (independent of the two energy zeros), or None without a bulk crystal."""
+        if self.excess_energy is None:
+            return None
+        return (self.excess_energy[0] - self.excess_energy[1]) / len(self.atoms)
+
+    @property
     def defect_area(self) -> float | None:
         """The planar defect's area (Å², ``atoms.info["defect_area"]``), or None."""
         area = self.atoms.info.get(DEFECT_AREA)
@@ -230,8 +238,8 @@ class StressTestResult:
             row.update({f"force_error_{k}": v for k, v in r.force_error_by_environment().items()})
             if r.relaxed_difference is not None:
                 row["max_relaxed_difference_A"] = float(r.relaxed_difference.max())
-            if r.excess_energy is not None:  # each against its own bulk: independent of the energy zeros
-                row["excess_energy_error_eV_per_atom"] = (r.excess_energy[0] - r.excess_energy[1]) / len(r.atoms)
+            if r.excess_energy_error is not None:
+                row["excess_energy_error_eV_per_atom"] = r.excess_energy_error
             formation = r.formation_energy()
             if formation is not None:
                 unit = "eV_per_A2" if r.defect_area is not None else "eV"

@@ -105,7 +105,7 @@ def stress_test_tables(result: StressTestResult) -> tuple[list[str], list[list]]
         scale = _MJ if planar else 1.0
         ranking = r.sigma_ranking()
         # against each one's own bulk where there is one (two references' energy zeros differ)
-        energy = r.energy_error if r.excess_energy is None else (r.excess_energy[0] - r.excess_energy[1]) / len(r.atoms)
+        energy = r.energy_error if r.excess_energy_error is None else r.excess_energy_error
         rows.append([name, len(r.atoms), EV_TO_MEV * energy, mean(bulk), mean(other),
                      EV_TO_MEV * float(r.force_error[free].max()),
                      "" if formation is None else scale * formation[0], "" if formation is None else scale * formation[1],

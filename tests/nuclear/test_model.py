@@ -118,3 +118,19 @@ def test_the_shipped_model_binds_reids_deuteron(tmp_path):
     torch.save({"weights": 1}, tmp_path / "bad.pt")
     with pytest.raises(ValueError, match="not a nucleon pair model"):
         load_pair_model(tmp_path / "bad.pt")
+
+
+def test_the_spin_operator_in_an_isospin_channel_is_that_block_of_the_full_operator():
+    from ennp_lab.nuclear.model import load_pair_model
+    from ennp_lab.nuclear.spin import spin_states
+
+    model = load_pair_model("nucleon-reid")
+    r = np.array([0.3, -0.7, 1.1])
+    with torch.no_grad():
+        full = model(torch.as_tensor(r[None]))[0].numpy().reshape(4, 4, 4, 4)  # (spin, iso, spin', iso')
+    for T in (0, 1):
+        iso = spin_states(T)[0]  # M_T = 0: the np pair
+        block = np.einsum("a,iajb,b->ij", iso, full, iso)
+        np.testing.assert_allclose(model.spin_operator(r, isospin=T), block, atol=1e-10)
+    with pytest.raises(ValueError, match="T = 0 or 1"):
+        model.spin_operator(r, isospin=2)
