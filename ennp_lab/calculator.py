@@ -161,6 +161,19 @@ class ENNPCalculator(Calculator):
         operator = HessianOperator.evaluate(self.model, self._graph(self._atoms_or_last(atoms)))
         return to_numpy(operator.rows(indices))
 
+    def get_third_order(self, atoms: Atoms | None = None, indices: Sequence[int] | None = None,
+                        second: Sequence[int] | None = None) -> np.ndarray:
+        """Third derivatives ∂³E/∂x_ia∂x_jb∂x_kc of ``atoms`` (or the last structure) by
+        autograd, for the atoms i in ``indices`` and j in ``second`` (all when omitted).
+
+        Returns:
+            (n, 3, m, 3, N, 3) eV/Å³ (anharmonic force constants; phono3py's fc3 rows).
+        """
+        atoms = self._atoms_or_last(atoms)
+        rows = range(len(atoms)) if indices is None else indices
+        operator = HessianOperator.evaluate(self.model, self._graph(atoms))
+        return to_numpy(operator.third_order_rows(rows, second))
+
     def hessian_vector_product(self, atoms: Atoms | None = None) -> Callable[[np.ndarray], np.ndarray]:
         """A function v ↦ H v for ``atoms`` (v and H v of shape (N, 3); eV/Å² · v).
 

@@ -347,3 +347,33 @@ class HessianOperator:
             for a in range(3):
                 unit[r, a, i, a] = 1.0
         return self.matvec(unit.reshape(-1, n, 3), create_graph).reshape(len(index), 3, n, 3)
+
+    def third_order_rows(self, atoms: Sequence[int], second: Sequence[int] | None = None) -> torch.Tensor:
+        """Third derivatives Φ_{ia,jb,kc} = ∂³E/∂x_ia∂x_jb∂x_kc for the listed atoms i and
+        second atoms j (all by default), shape (n, 3, m, 3, N, 3), eV/Å³.
+
+        Each Hessian row h_ia = ∂²E/∂x_ia∂x is formed with its own graph kept (one
+        double-backward pass), and each of its entries for the second atoms is
+        differentiated once more (a triple-backward pass): 3n (1 + 3m) passes, memory
+        O(N) per pass. Exact (no finite-difference step); symmetric in (jb, kc) to rounding.
+        """
+        n = self.n_atoms
+        index = [int(i) for i in atoms]
+        pairs = list(range(n)) if second is None else [int(j) for j in second]
+        if any(i < 0 or i >= n for i in index + pairs):
+            raise ValueError(f"third derivatives asked for atoms {index} × {pairs}, but the structure has {n} atoms")
+        out = torch.zeros(len(index), 3, len(pairs), 3, n, 3, dtype=self.positions.dtype, device=self.positions.device)
+        if not self.gradient.requires_grad:
+            return out
+        rows = self.rows(index, create_graph=True)  # (n_i, 3, N, 3), each entry differentiable
+        for r in range(len(index)):
+            for a in range(3):
+                for p, j in enumerate(pairs):
+                    for b in range(3):
+                        entry = rows[r, a, j, b]
+                        if not entry.requires_grad:
+                            continue
+                        (grad,) = torch.autograd.grad(entry, self.positions, retain_graph=True, allow_unused=True)
+                        if grad is not None:
+                            out[r, a, p, b] = grad
+        return out

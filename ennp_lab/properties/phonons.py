@@ -230,12 +230,7 @@ def compute_force_constants(
         if displacement <= 0:
             raise ValueError(f"displacement must be positive, got {displacement}")
         phonon.generate_displacements(distance=displacement, is_plusminus=True)
-        forces = []
-        for displaced in phonon.supercells_with_displacements:
-            probe = phonopy_to_atoms(displaced)
-            probe.calc = calc
-            forces.append(probe.get_forces())
-        phonon.forces = np.array(forces)
+        phonon.forces = displaced_forces(phonon.supercells_with_displacements, calc)
         phonon.produce_force_constants(calculate_full_force_constants=False, show_drift=False)
         force_constants = phonon.force_constants
     return ForceConstants(
@@ -246,6 +241,16 @@ def compute_force_constants(
         force_constants=np.asarray(force_constants, dtype=float),
         method=method,
     )
+
+
+def displaced_forces(supercells, calc: Calculator) -> np.ndarray:
+    """Forces (D, N, 3) eV/Å of phonopy's (or phono3py's) displaced supercells with ``calc``."""
+    forces = []
+    for displaced in supercells:
+        probe = phonopy_to_atoms(displaced)
+        probe.calc = calc
+        forces.append(probe.get_forces())
+    return np.array(forces)
 
 
 def _pretty(label: str) -> str:

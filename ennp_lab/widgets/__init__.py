@@ -15,6 +15,7 @@ from ennp_lab.widgets.polarization import PolarizationPanel
 from ennp_lab.widgets.structure import StructurePanel
 from ennp_lab.widgets.stress_test import StressTestPanel
 from ennp_lab.widgets.symmetry import SymmetryPanel
+from ennp_lab.widgets.thermal import ThermalPanel
 from ennp_lab.widgets.timestep import TimestepPanel
 from ennp_lab.widgets.training import TrainingPanel
 from ennp_lab.widgets.uncertainty import ActiveLearningPanel, UncertaintyPanel
@@ -33,6 +34,7 @@ __all__ = [
     "StructurePanel",
     "SurfacePanel",
     "SymmetryPanel",
+    "ThermalPanel",
     "TimestepPanel",
     "TrainingPanel",
     "UncertaintyPanel",
