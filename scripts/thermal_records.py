@@ -3,8 +3,9 @@
     .venv/bin/python scripts/thermal_records.py [--meshes 7 11 15 19] [--mesh 15]
 
 For Stillinger–Weber Si (matscipy) and the shipped ``si-sw`` ENNP, in phono3py's 64-atom
-supercell (2×2×2 cubic cells): Φ₂ and Φ₃ by phono3py's displacements (both) and by
-autograd (the ENNP), each timed in this run; κ(T) in the RTA on the ``--mesh`` mesh at
+supercell (2×2×2 cubic cells), and for EMT Cu and ``cu-emt`` (32 atoms): Φ₂ and Φ₃ by
+phono3py's displacements (references, and the Si ENNP) and by autograd (the ENNPs), each
+timed in this run; κ(T) in the RTA on the ``--mesh`` mesh at
 100–1000 K; κ(300 K) on each of ``--meshes`` (convergence); the direct LBTE solution at
 300 K on 11×11×11. The notebook re-runs the 11×11×11 RTA slice live.
 """
@@ -19,6 +20,8 @@ import time
 
 import numpy as np
 import torch
+from ase.build import bulk
+from ase.calculators.emt import EMT
 
 from ennp_lab import ENNPCalculator
 from ennp_lab.data.silicon import diamond_silicon, stillinger_weber
@@ -36,12 +39,15 @@ def main() -> None:
     parser.add_argument("--mesh", type=int, default=15)
     parser.add_argument("--out", default="ennp_lab/pretrained/si-sw-thermal.json")
     args = parser.parse_args()
-    cell = diamond_silicon(1)
-    model = ENNPCalculator(load_pretrained("si-sw"))
+    silicon, copper = diamond_silicon(1), bulk("Cu", "fcc", a=3.5898, cubic=True)
+    model, cu_model = ENNPCalculator(load_pretrained("si-sw")), ENNPCalculator(load_pretrained("cu-emt"))
     routes = {}
     timings = {}
-    for label, calc, method in (("Stillinger–Weber", stillinger_weber(), "displacement"),
-                                ("ENNP", model, "displacement"), ("ENNP autograd", model, "autograd")):
+    for label, cell, calc, method in (("Stillinger–Weber", silicon, stillinger_weber(), "displacement"),
+                                      ("ENNP", silicon, model, "displacement"),
+                                      ("ENNP autograd", silicon, model, "autograd"),
+                                      ("EMT Cu", copper, EMT(), "displacement"),
+                                      ("cu-emt autograd", copper, cu_model, "autograd")):
         start = time.perf_counter()
         routes[label] = compute_third_order_force_constants(cell, calc, supercell=2, method=method)
         timings[label] = dict(seconds=round(time.perf_counter() - start, 2), evaluations=routes[label].evaluations)

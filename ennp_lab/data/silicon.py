@@ -28,7 +28,8 @@ from scipy.optimize import minimize_scalar
 from ennp_lab.data.generators import TEST_STREAM, label_frames, md_frames, rattled_frames, strained_frames
 from ennp_lab.validation import as_int
 
-__all__ = ["stillinger_weber", "sw_lattice_constant", "diamond_silicon", "volume_frames", "generate_silicon_dataset",
+__all__ = ["stillinger_weber", "sw_lattice_constant", "diamond_silicon", "volume_frames", "transverse_wave_frames",
+           "generate_silicon_dataset",
            "generate_silicon_test_set"]
 
 
@@ -79,8 +80,32 @@ def volume_frames(atoms: Atoms, n_frames: int, max_volume_strain: float = 0.03, 
     return frames
 
 
+def transverse_wave_frames(atoms: Atoms, n_frames: int, max_volume_strain: float = 0.03,
+                           amplitude: tuple[float, float] = (0.02, 0.05), seed: int = 0) -> list[Atoms]:
+    """Transverse plane waves u = A ê cos(q·r + φ), q commensurate with the (cubic) cell and
+    ê ⟂ q, in cells at ±``max_volume_strain`` volume: mostly the transverse acoustic modes
+    that carry the heat, whose volume dependence (γ_TA ≈ 0 for Stillinger–Weber) random
+    displacements pin down only weakly. A 0.005 Å rattle keeps every force component alive."""
+    rng = np.random.default_rng(seed)
+    reciprocal = 2.0 * np.pi * np.linalg.inv(atoms.cell[:]).T  # rows: reciprocal vectors of the cell
+    choices = [np.array(n) for n in np.ndindex(3, 3, 3) if 0 < sum(n) <= 3]
+    frames = []
+    for _ in range(as_int(n_frames, "n_frames", minimum=0)):
+        q = (choices[rng.integers(len(choices))] * rng.choice([-1, 1], size=3)) @ reciprocal
+        polarization = np.cross(q, rng.normal(size=3))
+        polarization /= np.linalg.norm(polarization)
+        scale = 1.0 + rng.uniform(-max_volume_strain, max_volume_strain) / 3.0
+        frame = atoms.copy()
+        phase = frame.positions @ q + rng.uniform(0, 2 * np.pi)
+        frame.positions += rng.uniform(*amplitude) * np.cos(phase)[:, None] * polarization[None, :]
+        frame.positions += rng.normal(scale=0.005, size=frame.positions.shape)
+        frame.set_cell(frame.cell[:] * scale, scale_atoms=True)
+        frames.append(frame)
+    return frames
+
+
 def _frames(md_temperatures_K: Sequence[float], md_per_temperature: int, n_displaced: int, n_strained: int,
-            n_volume: int, seed: int, calc) -> list[Atoms]:
+            n_volume: int, n_waves: int, seed: int, calc) -> list[Atoms]:
     cell = diamond_silicon(2)
     seeds = iter(np.random.default_rng(seed).integers(0, 2**31, size=64).tolist())
     frames: list[Atoms] = []
@@ -94,24 +119,27 @@ def _frames(md_temperatures_K: Sequence[float], md_per_temperature: int, n_displ
     frames += label_frames(strained_frames(cell, n_strained, max_strain=0.02, rattle=0.03, seed=next(seeds)), calc,
                            "strained")
     frames += label_frames(volume_frames(cell, n_volume, seed=next(seeds)), calc, "volume")
+    frames += label_frames(transverse_wave_frames(cell, n_waves, seed=next(seeds)), calc, "transverse_wave")
     return frames
 
 
 def generate_silicon_dataset(md_temperatures_K: Sequence[float] = (100.0, 300.0, 600.0, 900.0),
                              md_per_temperature: int = 40, n_displaced: int = 60, n_strained: int = 30,
-                             n_volume: int = 90, seed: int = 0) -> list[Atoms]:
-    """Labelled Stillinger–Weber frames of the 64-atom cubic Si cell (defaults: 340 frames):
+                             n_volume: int = 90, n_waves: int = 60, seed: int = 0) -> list[Atoms]:
+    """Labelled Stillinger–Weber frames of the 64-atom cubic Si cell (defaults: 400 frames):
     MD every 20 fs at each temperature, displacements of 0.01–0.06 Å, strains of ±2 %, and
-    volume changes of ±3 % with small displacements (:func:`volume_frames`).
+    volume changes of ±3 % with small displacements (:func:`volume_frames`), and ``n_waves``
+    transverse plane waves at several volumes (:func:`transverse_wave_frames`).
     ``atoms.info["config_type"]`` names each frame's kind."""
     for name, value in (("md_per_temperature", md_per_temperature), ("n_displaced", n_displaced),
-                        ("n_strained", n_strained), ("n_volume", n_volume)):
+                        ("n_strained", n_strained), ("n_volume", n_volume), ("n_waves", n_waves)):
         as_int(value, name, minimum=0)
-    return _frames(md_temperatures_K, md_per_temperature, n_displaced, n_strained, n_volume, seed, stillinger_weber())
+    return _frames(md_temperatures_K, md_per_temperature, n_displaced, n_strained, n_volume, n_waves, seed,
+                   stillinger_weber())
 
 
 def generate_silicon_test_set(n_per_kind: int = 8, seed: int = 0) -> list[Atoms]:
     """Held-out frames of the same kinds, from an independent random stream."""
     n = as_int(n_per_kind, "n_per_kind", minimum=1)
     test_seed = int(np.random.SeedSequence(seed, spawn_key=(TEST_STREAM,)).generate_state(1)[0])
-    return _frames((300.0, 600.0), n, n, n, n, test_seed, stillinger_weber())
+    return _frames((300.0, 600.0), n, n, n, n, n, test_seed, stillinger_weber())

@@ -10,6 +10,7 @@
 | ``nacl-hybrid`` | the same local part plus Ewald electrostatics of latent charges (a ``ChargedENNP``; charges oriented Na > 0), on the same data; ``nacl-cutoff-scan.json`` holds the force error of both kinds against the cutoff, on bare and screened data | ``scripts/train_electrostatics.py`` |
 | ``quartz-field`` | a field-aware Si–O ENNP (``electric_field=True``, r_c = 4 Å, 12 channels, l ≤ 1) trained on BKS α-quartz in random fields (energies, forces, stress, polarization; :func:`ennp_lab.data.quartz.generate_quartz_dataset`) | ``scripts/train_quartz_field.py`` |
 | ``batio3-field`` | a field-aware Ba–Ti–O ENNP (r_c = 4.5 Å, 12 channels, l ≤ 1) trained on the bond-valence BaTiO₃ reference (:mod:`ennp_lab.data.perovskite`) along its switching path and in its own field-driven switching runs; ``batio3-loops.json`` holds the P–ℰ loops of model and reference (``BATIO3_HYSTERESIS``) | ``scripts/train_batio3_field.py`` |
+| ``si-sw`` | a Si ENNP (r_c = 3.6 Å, 16 channels, l ≤ 2, two layers, float64) trained on Stillinger–Weber 64-atom cells (MD 100–900 K, 0.01–0.06 Å displacements, ±2 % strains, ±3 % volumes, transverse waves; :func:`ennp_lab.data.silicon.generate_silicon_dataset`); ``si-sw-thermal.json`` holds κ(T), its mesh convergence, LBTE and the Φ₃ timings of model and reference (``scripts/thermal_records.py``) | ``scripts/train_silicon_sw.py`` |
 | ``cu-ripple`` | the same kind of model trained on EMT plus a 2 meV, 0.25 Å pair ripple (a "noisy reference", :func:`ennp_lab.data.reference.rippled_emt`) | ``configs/cu-ripple.json`` |
 """
 
@@ -27,9 +28,10 @@ __all__ = ["PRETRAINED", "ENSEMBLES", "RECORDS", "load_pretrained", "load_pretra
 #: name → file inside this package
 PRETRAINED = {"cu-emt": "cu-emt.pt", "cu-ripple": "cu-ripple.pt", "chirality-o3": "chirality-o3.pt",
               "nacl-local": "nacl-local.pt", "nacl-hybrid": "nacl-hybrid.pt", "quartz-field": "quartz-field.pt",
-              "batio3-field": "batio3-field.pt"}
+              "batio3-field": "batio3-field.pt", "si-sw": "si-sw.pt"}
 #: name → a shipped record (JSON) inside this package
-RECORDS = {"nacl-cutoff-scan": "nacl-cutoff-scan.json", "batio3-loops": "batio3-loops.json"}
+RECORDS = {"nacl-cutoff-scan": "nacl-cutoff-scan.json", "batio3-loops": "batio3-loops.json",
+           "si-sw-thermal": "si-sw-thermal.json"}
 #: name → folder of ``member_k.pt`` files inside this package
 ENSEMBLES = {"cu-bulk-ensemble": "cu-bulk-ensemble", "cuau-noise-ensemble": "cuau-noise-ensemble"}
 

@@ -21,16 +21,16 @@ def test_stillinger_weber_diamond_lattice_constant_and_cohesive_energy():
 
 def test_dataset_kinds_labels_and_determinism():
     frames = generate_silicon_dataset(md_temperatures_K=(300.0,), md_per_temperature=2, n_displaced=3, n_strained=2,
-                                      n_volume=2)
-    kinds = ["md_300K"] * 2 + ["displaced"] * 3 + ["strained"] * 2 + ["volume"] * 2
+                                      n_volume=2, n_waves=2)
+    kinds = ["md_300K"] * 2 + ["displaced"] * 3 + ["strained"] * 2 + ["volume"] * 2 + ["transverse_wave"] * 2
     assert [f.info["config_type"] for f in frames] == kinds
-    volumes = [f.get_volume() / frames[0].get_volume() for f in frames[-2:]]
+    volumes = [f.get_volume() / frames[0].get_volume() for f in frames[-4:]]
     assert all(0.97 <= v <= 1.03 for v in volumes) and not np.allclose(volumes, 1.0)
     assert all(len(f) == 64 and f.calc.results["stress"].shape == (6,) for f in frames)
     again = generate_silicon_dataset(md_temperatures_K=(300.0,), md_per_temperature=2, n_displaced=3, n_strained=2,
-                                     n_volume=2)
+                                     n_volume=2, n_waves=2)
     np.testing.assert_array_equal(frames[3].positions, again[3].positions)
     test = generate_silicon_test_set(n_per_kind=1)
-    assert len(test) == 5 and not np.allclose(test[2].positions, frames[2].positions)
+    assert len(test) == 6 and not np.allclose(test[2].positions, frames[2].positions)
     with pytest.raises(ValueError, match="n_displaced"):
         generate_silicon_dataset(n_displaced=-1)

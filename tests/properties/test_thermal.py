@@ -215,3 +215,21 @@ def test_phono3py_takes_the_exact_third_derivatives_kappa_equals_displacements(s
     k_exact = compute_thermal_conductivity(exact, mesh=11).at(300.0)
     k_numeric = compute_thermal_conductivity(numeric, mesh=11).at(300.0)
     assert k_exact == pytest.approx(k_numeric, rel=0.01)
+
+
+@pytest.mark.slow
+def test_copper_second_case_shipped_cu_emt_against_emt():
+    from ase.build import bulk
+
+    from ennp_lab.pretrained import load_pretrained
+
+    cu = bulk("Cu", "fcc", a=3.5898, cubic=True)  # EMT's lattice constant (REFERENCES.md)
+    model = ENNPCalculator(load_pretrained("cu-emt"))
+    reference = compute_thermal_conductivity(compute_third_order_force_constants(cu, EMT(), supercell=2), mesh=11)
+    exact = compute_third_order_force_constants(cu, model, supercell=2, method="autograd")
+    numeric = compute_third_order_force_constants(cu, model, supercell=2, method="displacement", displacement=0.01)
+    assert exact.evaluations < numeric.evaluations
+    k_exact = compute_thermal_conductivity(exact, mesh=11).at(300.0)
+    assert k_exact == pytest.approx(compute_thermal_conductivity(numeric, mesh=11).at(300.0), rel=0.01)
+    assert 5 < reference.at(300.0) < 30  # EMT's phonon κ of Cu: ~13 W/(m K), a soft, strongly anharmonic metal
+    assert k_exact == pytest.approx(reference.at(300.0), rel=0.15)
