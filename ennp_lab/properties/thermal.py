@@ -266,10 +266,14 @@ class ThermalConductivity:
         """κ averaged over xx, yy, zz at a computed ``temperature`` (K)."""
         return float(self.kappa_average[self._index(temperature)])
 
+    def mode_kappa(self, temperature: float) -> np.ndarray:
+        """(G, B) each mode's contribution to κ (trace average, W/(m·K)) at ``temperature``,
+        multiplicities included: the sum over all modes is :meth:`at`."""
+        return self.mode_kappa_wmk[self._index(temperature), :, :, :3].mean(axis=-1) / self.weights.sum()
+
     def by_branch(self, temperature: float) -> np.ndarray:
         """(B,) each branch's share of κ (trace average, W/(m·K)) at ``temperature``; sums to :meth:`at`."""
-        t = self._index(temperature)
-        return self.mode_kappa_wmk[t, :, :, :3].mean(axis=-1).sum(axis=0) / self.weights.sum()
+        return self.mode_kappa(temperature).sum(axis=0)
 
     def _index(self, temperature: float) -> int:
         index = np.flatnonzero(np.isclose(self.temperatures, temperature))
@@ -280,9 +284,8 @@ class ThermalConductivity:
     def cumulative(self, temperature: float) -> tuple[np.ndarray, np.ndarray]:
         """The cumulative κ (trace average) vs frequency at ``temperature``: (ν sorted THz,
         κ(ν' ≤ ν) W/(m·K)); its last value equals :meth:`at` (the mode sum)."""
-        per_mode = self.mode_kappa_wmk[self._index(temperature), :, :, :3].mean(axis=-1).ravel() / self.weights.sum()
         order = np.argsort(self.frequencies_thz.ravel(), kind="stable")
-        return self.frequencies_thz.ravel()[order], np.cumsum(per_mode[order])
+        return self.frequencies_thz.ravel()[order], np.cumsum(self.mode_kappa(temperature).ravel()[order])
 
 
 def compute_thermal_conductivity(

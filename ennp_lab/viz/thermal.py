@@ -135,7 +135,7 @@ def brillouin_zone_figure(result: ThermalConductivity, reciprocal_cell: np.ndarr
     t = int(np.argmin(np.abs(result.temperatures - temperature)))
     q = result.qpoints @ np.asarray(reciprocal_cell)
     tau = result.lifetimes_ps[t, :, branch]
-    share = np.clip(result.mode_kappa_wmk[t, :, branch, :3].mean(axis=1), 0.0, None)
+    share = np.clip(result.mode_kappa(float(result.temperatures[t]))[:, branch], 0.0, None)
     share = share / max(share.max(), 1e-300)
     finite = np.isfinite(tau)
     color = np.where(finite, np.log10(np.where(finite & (tau > 0), tau, 1.0)), np.nan)
